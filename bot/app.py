@@ -1,0 +1,50 @@
+"""Wiring: build the long-lived services of one process from settings."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bot.clock import Clock, SystemClock
+from bot.context import Services
+from bot.db.database import Database
+from bot.dispatcher import Dispatcher
+from bot.message_log import MessageLog
+from bot.processor import MessageProcessor
+from bot.state import build_state_store
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.wecom.sender import Sender
+
+log = logging.getLogger(__name__)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    sender: Sender | None = None,
+    migrate: bool = True,
+) -> Services:
+    """Database (migrated on first run), state store, sender, dispatcher and processor."""
+    from bot.wecom.sender import build_sender
+    from handlers import build_root_router
+    from knowledge.retriever import Retriever
+
+    db = Database(settings.database_url)
+    if migrate:
+        db.upgrade()
+    state = build_state_store(settings.redis_url)
+    redis_client = getattr(state, "client", None)
+    services = Services(
+        settings=settings,
+        db=db,
+        state=state,
+        sender=sender or build_sender(settings, redis_client),
+        clock=clock or SystemClock(),
+        retriever_factory=lambda: Retriever.load(settings.knowledge),
+    )
+    services.dispatcher = Dispatcher(build_root_router())
+    services.processor = MessageProcessor(services, MessageLog(db))
+    return services

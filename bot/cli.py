@@ -1,0 +1,128 @@
+"""The command line: `python run.py VERB …`. Verbs live beside what they drive; this file routes."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+
+from bot.config import ConfigError, Settings, load_settings
+
+# Packages that add verbs through a `register(subparsers)` function.
+VERB_MODULES = ("knowledge.cli", "handlers.cli", "scheduler.cli")
+
+
+class UsageError(Exception):
+    """Bad usage or input: one line on stderr, exit 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="run.py", description="统战助手")
+    sub = parser.add_subparsers(dest="verb", parser_class=_Parser)
+    serve = sub.add_parser("serve", help="HTTP server: callback, health, admin, reminder scheduler")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+    chat = sub.add_parser("chat", help="talk to the bot in the terminal as a WeCom user")
+    chat.add_argument("--user", required=True)
+    chat.add_argument("--message")
+    chat.set_defaults(func=cmd_chat)
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_verb", parser_class=_Parser, required=True)
+    db_sub.add_parser("upgrade", help="apply schema migrations").set_defaults(func=cmd_db_upgrade)
+    for name in VERB_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str]) -> int:
+    try:
+        args = build_parser().parse_args(list(argv) or ["serve"])
+        settings = load_settings()
+    except UsageError as exc:
+        print(f"run.py: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"config: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args, settings) or 0)
+    except UsageError as exc:
+        print(f"run.py: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.web.serve import serve
+
+    return serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers)
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.database import Database
+
+    db = Database(settings.database_url)
+    db.upgrade()
+    print("database is up to date")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """A terminal conversation through the same processor and dispatcher as the callback."""
+    from bot.app import build_services
+    from bot.messages import IncomingMessage
+
+    logging.getLogger().setLevel(logging.WARNING)
+    services = build_services(settings)
+    assert services.processor is not None
+
+    def say(text: str) -> None:
+        if text.startswith("/图片") or text.startswith("/image"):
+            media = text.split(maxsplit=1)[1] if " " in text else f"local-{uuid.uuid4().hex[:8]}"
+            msg = IncomingMessage(user=args.user, type="image", media_id=media, msg_id=uuid.uuid4().hex,
+                                  create_time=int(time.time()))
+        else:
+            msg = IncomingMessage(user=args.user, type="text", content=text, msg_id=uuid.uuid4().hex,
+                                  create_time=int(time.time()))
+        reply = services.processor.process(msg, budget_s=None)
+        print(reply if reply else "（无回复）", flush=True)
+
+    try:
+        if args.message is not None:
+            say(args.message)
+            return 0
+        interactive = sys.stdin.isatty()
+        if interactive:
+            print("统战助手 终端对话（输入「帮助」查看用法，Ctrl-D 退出）")
+        while True:
+            if interactive:
+                print("> ", end="", flush=True)
+            line = sys.stdin.readline()
+            if not line:
+                return 0
+            if line.strip():
+                say(line.strip())
+    finally:
+        services.close()

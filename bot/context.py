@@ -1,0 +1,162 @@
+"""What handlers get: long-lived services and a thin per-message context. No globals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.db.models import Person
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import Settings
+    from bot.db.database import Database
+    from bot.dispatcher import Dispatcher
+    from bot.messages import IncomingMessage
+    from bot.processor import MessageProcessor
+    from bot.state.base import StateStore
+    from bot.wecom.sender import Sender
+    from knowledge.retriever import Retriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """Everything a handler may need, built once per process by bot.app.build_services."""
+
+    settings: Settings
+    db: Database
+    state: StateStore
+    sender: Sender
+    clock: Clock
+    retriever_factory: Callable[[], Retriever]
+    executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="bg"))
+    dispatcher: Dispatcher | None = None
+    processor: MessageProcessor | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+    _retriever: Retriever | None = None
+    _retriever_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def retriever(self) -> Retriever:
+        """The knowledge retriever, loaded on first use (so CLI verbs that don't ask start fast)."""
+        if self._retriever is None:
+            with self._retriever_lock:
+                if self._retriever is None:
+                    self._retriever = self.retriever_factory()
+        return self._retriever
+
+    def background(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run `fn` off the message path; failures are logged, never raised into a handler."""
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:  # noqa: BLE001 - background work must log, not vanish
+                log.exception("background task %s failed", getattr(fn, "__name__", fn))
+
+        self.executor.submit(run)
+
+    def health(self) -> dict[str, Any]:
+        db_ok = self.db.ping()
+        redis: str | bool
+        if self.settings.redis_url:
+            redis = "ok" if self.state.ping() else "unreachable"
+        else:
+            redis = "not configured"
+        ok = db_ok and redis != "unreachable"
+        return {"status": "ok" if ok else "degraded", "db": "ok" if db_ok else "unreachable", "redis": redis}
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=False)
+        if self.processor is not None:
+            self.processor.close()
+        self.state.close()
+        self.db.dispose()
+
+
+class Conversation:
+    """One user's pending conversation state (a JSON dict with a `kind`), with a TTL."""
+
+    def __init__(self, state: StateStore, user: str, ttl_s: int) -> None:
+        self._state = state
+        self._key = f"conv:{user}"
+        self._ttl = ttl_s
+        self._cache: dict[str, Any] | None = None
+        self._loaded = False
+
+    def get(self) -> dict[str, Any] | None:
+        if not self._loaded:
+            self._cache = self._state.get_json(self._key)
+            self._loaded = True
+        return self._cache
+
+    def set(self, data: dict[str, Any], ttl_s: int | None = None) -> None:
+        if "kind" not in data:
+            raise ValueError("conversation state needs a kind")
+        self._state.set_json(self._key, data, ttl_s or self._ttl)
+        self._cache, self._loaded = data, True
+
+    def clear(self) -> None:
+        self._state.delete(self._key)
+        self._cache, self._loaded = None, True
+
+
+class HandlerContext:
+    """The thin per-message view handlers see."""
+
+    def __init__(self, services: Services, msg: IncomingMessage) -> None:
+        self.services = services
+        self.msg = msg
+        self.user = msg.user
+        self.route: str | None = None
+        self.conversation = Conversation(services.state, msg.user, services.settings.conversation_ttl_s)
+        self._person: Person | None = None
+        self._person_loaded = False
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def state(self) -> StateStore:
+        return self.services.state
+
+    @property
+    def sender(self) -> Sender:
+        return self.services.sender
+
+    @property
+    def clock(self) -> Clock:
+        return self.services.clock
+
+    @property
+    def retriever(self) -> Retriever:
+        return self.services.retriever
+
+    def now(self) -> datetime:
+        """Now in the office's time zone."""
+        return self.services.clock.now().astimezone(self.settings.tz)
+
+    def today(self) -> date:
+        return self.now().date()
+
+    def person(self) -> Person | None:
+        """The sender's roster entry (active or not), or None when not on the roster."""
+        if not self._person_loaded:
+            with self.db.session() as session:
+                self._person = session.scalar(select(Person).where(Person.userid == self.user))
+            self._person_loaded = True
+        return self._person

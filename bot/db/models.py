@@ -1,0 +1,196 @@
+"""SQLAlchemy 2 models. Every schema change here needs an Alembic migration in migrations/versions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Person(Base):
+    """A member of the office's roster: a village liaison or an office admin."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    village: Mapped[str] = mapped_column(String(128), nullable=False, default="")
+    role: Mapped[str] = mapped_column(String(16), nullable=False, default="liaison")  # liaison | admin
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class InboundMessage(Base):
+    """The inbound message log: one row per distinct WeCom message (unique msg_key)."""
+
+    __tablename__ = "inbound_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    msg_key: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    msg_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    content: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    reply: Mapped[str | None] = mapped_column(Text, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Task(Base):
+    """A recurring or one-off obligation from the plan, with a target count per period."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(128), nullable=False)
+    keywords: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    cadence: Mapped[str] = mapped_column(String(16), nullable=False)  # monthly | quarterly | yearly | once
+    target: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    audience: Mapped[str] = mapped_column(String(16), nullable=False, default="liaisons")  # liaisons | office
+    audience_filter: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    reminder_stages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
+    source_doc: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    source_section: Mapped[str] = mapped_column(String(512), nullable=False, default="")
+    source_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+
+class Report(Base):
+    """One activity a liaison reported through chat."""
+
+    __tablename__ = "reports"
+    __table_args__ = (Index("ix_reports_user_date", "userid", "activity_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False)
+    village: Mapped[str] = mapped_column(String(128), nullable=False, default="")
+    activity_date: Mapped[date] = mapped_column(Date, nullable=False)
+    activity: Mapped[str] = mapped_column(Text, nullable=False)
+    participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")  # active | withdrawn
+    source_msg_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
+    raw_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
+    )
+
+    task: Mapped[Task | None] = relationship(lazy="joined")
+    photos: Mapped[list[ReportPhoto]] = relationship(back_populates="report", order_by="ReportPhoto.id")
+
+
+class ReportPhoto(Base):
+    """A photo attached to a report; fetched from WeCom's media API in the background."""
+
+    __tablename__ = "report_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), nullable=False, index=True)
+    media_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    msg_key: Mapped[str] = mapped_column(String(160), unique=True, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending|fetched|failed
+    path: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    content_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class ReportAudit(Base):
+    """Audit trail of report creation, corrections and withdrawals."""
+
+    __tablename__ = "report_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), nullable=False, index=True)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)  # create | update | withdraw
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ReminderDelivery(Base):
+    """One reminder to one person for one task, period and stage: the exactly-once log."""
+
+    __tablename__ = "reminder_deliveries"
+    __table_args__ = (UniqueConstraint("task_id", "userid", "period_key", "stage", name="uq_reminder_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), nullable=False)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    period_key: Mapped[str] = mapped_column(String(32), nullable=False)
+    stage: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending|sent|failed|invalid
+    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    target: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UnansweredQuestion(Base):
+    """A question the knowledge base could not answer, kept for the office to review."""
+
+    __tablename__ = "unanswered_questions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False)
+    question: Mapped[str] = mapped_column(Text, nullable=False)
+    best_score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    best_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AnswerFeedback(Base):
+    """A user's 有用/没用 on an answer."""
+
+    __tablename__ = "answer_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False)
+    question: Mapped[str] = mapped_column(Text, nullable=False)
+    doc: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    section: Mapped[str] = mapped_column(String(512), nullable=False, default="")
+    answer_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

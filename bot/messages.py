@@ -1,0 +1,32 @@
+"""Plain message objects: what the transport hands the dispatcher. Nothing here knows HTTP or XML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """One message or event from a WeCom member, already decrypted and parsed."""
+
+    user: str
+    type: str  # text, image, voice, video, file, location, link, event
+    content: str = ""
+    msg_id: str | None = None
+    create_time: int = 0
+    agent_id: str | None = None
+    event: str | None = None  # lower case: click, enter_agent, subscribe, view …
+    event_key: str | None = None
+    media_id: str | None = None
+    pic_url: str | None = None
+
+    @property
+    def dedupe_key(self) -> str:
+        """MsgId for messages; FromUserName+CreateTime (+event) for events, as WeCom retries them."""
+        if self.msg_id:
+            return f"m:{self.msg_id}"
+        return f"e:{self.user}:{self.create_time}:{self.event or self.type}:{self.event_key or ''}"
+
+    @property
+    def text(self) -> str:
+        return self.content.strip() if self.type == "text" else ""

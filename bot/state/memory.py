@@ -1,0 +1,92 @@
+"""In-process state store for the embedded default (one server process)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from bot.state.base import LockTimeout, StateStore
+
+
+class MemoryStateStore(StateStore):
+    """A dict with expiry times; thread-safe. Expired keys are dropped lazily and by a periodic sweep."""
+
+    def __init__(self, monotonic=time.monotonic) -> None:  # noqa: ANN001 - injectable time source
+        self._now = monotonic
+        self._data: dict[str, tuple[str, float | None]] = {}
+        self._mutex = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._ops = 0
+
+    def _alive(self, key: str) -> tuple[str, float | None] | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        if item[1] is not None and item[1] <= self._now():
+            del self._data[key]
+            return None
+        return item
+
+    def _expiry(self, ttl_s: float | None) -> float | None:
+        return None if ttl_s is None else self._now() + ttl_s
+
+    def _sweep(self) -> None:
+        self._ops += 1
+        if self._ops % 10000:
+            return
+        now = self._now()
+        for key in [k for k, (_, exp) in self._data.items() if exp is not None and exp <= now]:
+            del self._data[key]
+
+    def claim(self, key: str, value: str, ttl_s: int) -> bool:
+        with self._mutex:
+            self._sweep()
+            if self._alive(key) is not None:
+                return False
+            self._data[key] = (value, self._expiry(ttl_s))
+            return True
+
+    def get(self, key: str) -> str | None:
+        with self._mutex:
+            item = self._alive(key)
+            return None if item is None else item[0]
+
+    def set(self, key: str, value: str, ttl_s: int | None = None) -> None:
+        with self._mutex:
+            self._sweep()
+            self._data[key] = (value, self._expiry(ttl_s))
+
+    def delete(self, key: str) -> None:
+        with self._mutex:
+            self._data.pop(key, None)
+
+    def incr(self, key: str, ttl_s: int) -> int:
+        with self._mutex:
+            item = self._alive(key)
+            if item is None:
+                self._data[key] = ("1", self._expiry(ttl_s))
+                return 1
+            value = int(item[0]) + 1
+            self._data[key] = (str(value), item[1])
+            return value
+
+    @contextmanager
+    def lock(self, key: str, *, timeout_s: float = 30.0, wait_s: float = 10.0) -> Iterator[None]:
+        with self._mutex:
+            lk = self._locks.setdefault(key, threading.Lock())
+        if not lk.acquire(timeout=wait_s):
+            raise LockTimeout(key)
+        try:
+            yield
+        finally:
+            lk.release()
+
+    def ping(self) -> bool:
+        return True
+
+    def keys(self, prefix: str) -> Iterator[str]:
+        with self._mutex:
+            found = [k for k in list(self._data) if k.startswith(prefix) and self._alive(k) is not None]
+        return iter(found)
