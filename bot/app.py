@@ -15,6 +15,7 @@ from bot.state import build_state_store
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.state.base import StateStore
     from bot.wecom.sender import Sender
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,8 @@ def build_services(
     *,
     clock: Clock | None = None,
     sender: Sender | None = None,
+    db: Database | None = None,
+    state: StateStore | None = None,
     migrate: bool = True,
 ) -> Services:
     """Database (migrated on first run), state store, sender, dispatcher and processor."""
@@ -32,10 +35,11 @@ def build_services(
     from handlers import build_root_router
     from knowledge.retriever import Retriever
 
-    db = Database(settings.database_url)
-    if migrate:
-        db.upgrade()
-    state = build_state_store(settings.redis_url)
+    if db is None:
+        db = Database(settings.database_url)
+        if migrate:
+            db.upgrade()
+    state = state or build_state_store(settings.redis_url)
     redis_client = getattr(state, "client", None)
     services = Services(
         settings=settings,

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from bot.config import ConfigError, Settings, load_settings
 
 # Packages that add verbs through a `register(subparsers)` function.
-VERB_MODULES = ("knowledge.cli", "handlers.cli", "scheduler.cli")
+VERB_MODULES = ("knowledge.cli", "bot.tracking.cli", "scheduler.cli")
 
 
 class UsageError(Exception):
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if exc.name is None or not name.startswith(exc.name):
                 raise
             continue
         module.register(sub)

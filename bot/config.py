@@ -101,6 +101,7 @@ ENV_KEYS: dict[str, tuple[str | None, str]] = {
     "BOT_TIMEZONE": (None, "timezone"),
     "BOT_ADMIN_PASSWORD": (None, "admin_password"),
 }
+ENV_BY_PATH = {(f"{sec}.{key}" if sec else key): env for env, (sec, key) in ENV_KEYS.items()}
 SECRET_KEYS = {"secret", "token", "aes_key", "admin_password"}
 PLACEHOLDERS = {"changeme", "change-me", "your-secret", "xxx", "todo", "<secret>"}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -146,6 +147,7 @@ def _section(cls: type, values: dict[str, Any], prefix: str | None) -> Any:
     kwargs: dict[str, Any] = {}
     for key, value in values.items():
         name = f"{prefix}.{key}" if prefix else str(key)
+        name = ENV_BY_PATH.get(name, name)
         if key not in known:
             raise ConfigError(f"{name}: unknown setting")
         default = getattr(cls(), key)

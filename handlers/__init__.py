@@ -23,7 +23,7 @@ def build_root_router() -> Router:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if exc.name is None or not name.startswith(exc.name):
                 raise
             continue
         root.include(module.router)

@@ -1,0 +1,116 @@
+"""One state-store suite, run on the in-process store and on a real Redis."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bot.state import LockTimeout, MemoryStateStore
+from bot.state.base import StateStore
+
+
+def test_claim_is_first_writer_wins(state: StateStore) -> None:
+    assert state.claim("dedupe:m:1", "pending", 60) is True
+    assert state.claim("dedupe:m:1", "other", 60) is False
+    assert state.get("dedupe:m:1") == "pending"
+
+
+def test_set_get_delete_and_json(state: StateStore) -> None:
+    state.set_json("conv:u1", {"kind": "report", "n": 2, "text": "报送"}, 60)
+    assert state.get_json("conv:u1") == {"kind": "report", "n": 2, "text": "报送"}
+    state.delete("conv:u1")
+    assert state.get("conv:u1") is None
+
+
+def test_ttl_expires(state: StateStore) -> None:
+    state.set("short", "x", 1)
+    assert state.get("short") == "x"
+    time.sleep(1.2)
+    assert state.get("short") is None
+    assert state.claim("short", "y", 1) is True
+
+
+def test_incr_counts_and_expires(state: StateStore) -> None:
+    assert [state.incr("rate:u1", 1) for _ in range(3)] == [1, 2, 3]
+    time.sleep(1.2)
+    assert state.incr("rate:u1", 1) == 1
+
+
+def test_claim_is_atomic_under_threads(state: StateStore) -> None:
+    wins: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def race() -> None:
+        barrier.wait()
+        wins.append(state.claim("race", "v", 60))
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins.count(True) == 1
+
+
+def test_lock_serialises_one_key(state: StateStore) -> None:
+    inside = 0
+    peak = 0
+    guard = threading.Lock()
+
+    def work() -> None:
+        nonlocal inside, peak
+        with state.lock("user:u1", timeout_s=5, wait_s=5):
+            with guard:
+                inside += 1
+                peak = max(peak, inside)
+            time.sleep(0.02)
+            with guard:
+                inside -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert peak == 1
+
+
+def test_lock_times_out_when_held(state: StateStore) -> None:
+    release = threading.Event()
+    taken = threading.Event()
+
+    def holder() -> None:
+        with state.lock("user:u2", timeout_s=5, wait_s=1):
+            taken.set()
+            release.wait(3)
+
+    t = threading.Thread(target=holder)
+    t.start()
+    taken.wait(2)
+    with pytest.raises(LockTimeout):
+        with state.lock("user:u2", timeout_s=5, wait_s=0.2):
+            pass
+    release.set()
+    t.join()
+    with state.lock("user:u2", timeout_s=5, wait_s=1):
+        pass
+
+
+def test_keys_by_prefix(state: StateStore) -> None:
+    state.set("greet:a", "1", 60)
+    state.set("greet:b", "1", 60)
+    state.set("other", "1", 60)
+    assert sorted(state.keys("greet:")) == ["greet:a", "greet:b"]
+
+
+def test_memory_store_sweeps_expired_keys() -> None:
+    now = [0.0]
+    store = MemoryStateStore(monotonic=lambda: now[0])
+    for i in range(100):
+        store.set(f"k{i}", "v", 1)
+    now[0] = 5.0
+    for i in range(10000):
+        store.set("live", str(i), None)
+    assert len(store._data) == 1  # noqa: SLF001 - the sweep is what keeps memory bounded
