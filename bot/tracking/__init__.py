@@ -1,0 +1,1 @@
+"""Roster, tasks drawn from the plan, chat reports and progress against the tasks."""
