@@ -33,7 +33,6 @@ def build_services(
     """Database (migrated on first run), state store, sender, dispatcher and processor."""
     from bot.wecom.sender import build_sender
     from handlers import build_root_router
-    from knowledge.retriever import Retriever
 
     if db is None:
         db = Database(settings.database_url)
@@ -47,8 +46,14 @@ def build_services(
         state=state,
         sender=sender or build_sender(settings, redis_client),
         clock=clock or SystemClock(),
-        retriever_factory=lambda: Retriever.load(settings.knowledge),
+        retriever_factory=lambda: _load_retriever(settings),
     )
     services.dispatcher = Dispatcher(build_root_router())
     services.processor = MessageProcessor(services, MessageLog(db))
     return services
+
+
+def _load_retriever(settings: Settings):  # noqa: ANN202 - knowledge.retriever.Retriever
+    from knowledge.retriever import Retriever
+
+    return Retriever.load(settings.knowledge)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Protocol
 
 
@@ -37,3 +37,10 @@ class FixedClock:
         from datetime import timedelta
 
         self._at = self._at + timedelta(**delta)
+
+
+def to_local(moment: datetime, tz: tzinfo) -> datetime:
+    """A stored instant in the office's zone. SQLite hands back naive datetimes: those are UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(tz)

@@ -1,0 +1,1 @@
+"""The office's web admin pages (behind BOT_ADMIN_PASSWORD): progress, reports, exports, questions."""
