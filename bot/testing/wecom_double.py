@@ -1,0 +1,412 @@
+"""A local HTTP double of the WeCom server API, speaking its wire format.
+
+Endpoints: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, POST /cgi-bin/media/upload,
+GET /cgi-bin/media/get. Every call is recorded; errors (any errcode, for the next N calls or
+always), latency, hangs, dropped connections, expired tokens and invalid users can be injected.
+It runs on 127.0.0.1 on a free port in a background thread and serves requests concurrently.
+
+    with WeComDouble() as api:
+        settings = build_settings({"wecom": api.wecom_settings()})
+        api.fail_next(1, 40014)
+        ...
+        assert api.calls_to("message/send")[-1].json["touser"] == "u1"
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import itertools
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+ERRMSG = {
+    0: "ok",
+    40001: "invalid credential",
+    40004: "invalid media type",
+    40007: "invalid media_id",
+    40013: "invalid corpid",
+    40014: "invalid access_token",
+    40031: "invalid userid list",
+    40056: "invalid agentid",
+    41001: "access_token missing",
+    42001: "access_token expired",
+    44004: "empty content",
+    45002: "content size out of limit",
+    45009: "api freq out of limit",
+    47001: "data format error",
+    60020: "not allow to access from your ip",
+    81013: "user & party & tag all invalid",
+}
+
+
+def errmsg(code: int) -> str:
+    """WeCom-style errmsg, with the hint suffix the real server adds to errors."""
+    base = ERRMSG.get(code, "error")
+    if code == 0:
+        return base
+    return f"{base}, hint: [{int(time.time())}-{secrets.token_hex(4)}], more info at " \
+           f"https://open.work.weixin.qq.com/devtool/query?e={code}"
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """One request the double answered (or dropped)."""
+
+    method: str
+    endpoint: str  # e.g. "message/send", "gettoken"
+    query: dict[str, str]
+    body: bytes
+    json: Any
+    status: int
+    errcode: int | None
+    at: float = field(default_factory=time.monotonic)
+
+
+@dataclass
+class _Media:
+    content: bytes
+    content_type: str
+    filename: str
+
+
+class _Failure:
+    def __init__(self, errcode: int, endpoint: str | None, remaining: int | None) -> None:
+        self.errcode, self.endpoint, self.remaining = errcode, endpoint, remaining
+
+    def matches(self, endpoint: str) -> bool:
+        # endpoint None = every API call except gettoken, so token errors can be injected on sends.
+        return endpoint == self.endpoint if self.endpoint else endpoint != "gettoken"
+
+
+class WeComDouble:
+    """The double's state and controls; the HTTP handler below reads them under one lock."""
+
+    def __init__(self, corp_id: str = "wwdouble0000000001", secret: str = "double-secret", agent_id: int = 1000002,
+                 *, token_expires_in: int = 7200, check_credentials: bool = True) -> None:
+        self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
+        self.token_expires_in = token_expires_in
+        self.check_credentials = check_credentials
+        self.invalid_users: set[str] = set()
+        self.media: dict[str, _Media] = {}
+        self._lock = threading.Lock()
+        self._calls: list[RecordedCall] = []
+        self._tokens: set[str] = set()
+        self._expired: set[str] = set()
+        self._failures: list[_Failure] = []
+        self._latency: dict[str | None, float] = {}
+        self._hangs: list[float] = []
+        self._drops = 0
+        self._ids = itertools.count(1)
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> WeComDouble:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        server.daemon_threads = True
+        server.double = self  # type: ignore[attr-defined]
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="wecom-double", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> WeComDouble:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "double not started"
+        return self._server.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        """The WECOM_API_BASE to point a client at (ends with /cgi-bin/)."""
+        return f"http://127.0.0.1:{self.port}/cgi-bin/"
+
+    def wecom_settings(self) -> dict[str, Any]:
+        """The `wecom:` settings section that points the bot at this double."""
+        return {"api_base": self.base_url, "corp_id": self.corp_id, "secret": self.secret, "agent_id": self.agent_id}
+
+    # ------------------------------------------------------------------ inspection
+
+    @property
+    def calls(self) -> list[RecordedCall]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, endpoint: str) -> list[RecordedCall]:
+        return [c for c in self.calls if c.endpoint == endpoint]
+
+    def sent_messages(self) -> list[dict[str, Any]]:
+        """Bodies of message/send calls that succeeded (errcode 0), in arrival order."""
+        return [c.json for c in self.calls_to("message/send") if c.errcode == 0]
+
+    def texts_to(self, user: str) -> list[str]:
+        """Text contents successfully sent to `user`, in arrival order."""
+        return [m["text"]["content"] for m in self.sent_messages()
+                if m.get("msgtype") == "text" and user in str(m.get("touser", "")).split("|")]
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    # ------------------------------------------------------------------ injection
+
+    def fail_next(self, n: int, errcode: int, endpoint: str | None = None) -> None:
+        """The next `n` calls (to `endpoint`, default: any but gettoken) answer `errcode`."""
+        with self._lock:
+            self._failures.append(_Failure(errcode, endpoint, n))
+
+    def fail_always(self, errcode: int, endpoint: str | None = None) -> None:
+        with self._lock:
+            self._failures.append(_Failure(errcode, endpoint, None))
+
+    def clear_failures(self) -> None:
+        with self._lock:
+            self._failures.clear()
+            self._hangs.clear()
+            self._drops = 0
+
+    def set_latency(self, seconds: float, endpoint: str | None = None) -> None:
+        """Delay every answer (to `endpoint`, or all) by `seconds`."""
+        with self._lock:
+            self._latency[endpoint] = seconds
+
+    def hang_next(self, n: int, seconds: float) -> None:
+        """The next `n` calls wait `seconds` before answering (to trigger client timeouts)."""
+        with self._lock:
+            self._hangs.extend([seconds] * n)
+
+    def drop_next(self, n: int) -> None:
+        """The next `n` calls get the connection closed with no answer."""
+        with self._lock:
+            self._drops += n
+
+    def expire_tokens(self) -> None:
+        """Every token issued so far now answers 42001 (access_token expired)."""
+        with self._lock:
+            self._expired |= self._tokens
+            self._tokens.clear()
+
+    def add_media(self, media_id: str, content: bytes, content_type: str = "image/jpeg",
+                  filename: str | None = None) -> None:
+        ext = content_type.split("/")[-1]
+        with self._lock:
+            self.media[media_id] = _Media(content, content_type, filename or f"{media_id}.{ext}")
+
+    # ------------------------------------------------------------------ used by the handler
+
+    def _take_controls(self, endpoint: str) -> tuple[bool, float, int | None]:
+        """(drop?, delay seconds, injected errcode) for the call now arriving."""
+        with self._lock:
+            if self._drops > 0:
+                self._drops -= 1
+                return True, 0.0, None
+            delay = self._latency.get(endpoint, self._latency.get(None, 0.0))
+            if self._hangs:
+                delay += self._hangs.pop(0)
+            injected = None
+            for failure in self._failures:
+                if failure.matches(endpoint):
+                    injected = failure.errcode
+                    if failure.remaining is not None:
+                        failure.remaining -= 1
+                        if failure.remaining <= 0:
+                            self._failures.remove(failure)
+                    break
+            return False, delay, injected
+
+    def _record(self, call: RecordedCall) -> None:
+        with self._lock:
+            self._calls.append(call)
+
+    def _issue_token(self) -> str:
+        token = f"tok-{next(self._ids)}-{secrets.token_hex(6)}"
+        with self._lock:
+            self._tokens.add(token)
+        return token
+
+    def _token_error(self, token: str | None) -> int:
+        with self._lock:
+            if not token:
+                return 41001
+            if token in self._tokens:
+                return 0
+            return 42001 if token in self._expired else 40014
+
+    def _next_id(self) -> str:
+        return f"msgid-{next(self._ids)}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, like the real API
+    server_version = "WeComDouble/1.0"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # quiet: calls are recorded instead
+
+    @property
+    def double(self) -> WeComDouble:
+        return self.server.double  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        self._serve("GET")
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        self._serve("POST")
+
+    # -------------------------------------------------------------- plumbing
+
+    def _serve(self, method: str) -> None:
+        url = urlsplit(self.path)
+        endpoint = url.path.removeprefix("/cgi-bin/").strip("/")
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        payload: Any = None
+        if body and "json" in (self.headers.get("Content-Type") or "json"):
+            try:
+                payload = json.loads(body)
+            except ValueError:
+                payload = None
+        drop, delay, injected = self.double._take_controls(endpoint)
+        if delay:
+            time.sleep(delay)
+        if drop:
+            self.double._record(RecordedCall(method, endpoint, query, body, payload, 0, None))
+            self.close_connection = True
+            return
+        status, headers, content, code = self._answer(method, endpoint, query, body, payload, injected)
+        self.double._record(RecordedCall(method, endpoint, query, body, payload, status, code))
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (timeout test)
+
+    @staticmethod
+    def _json(data: dict[str, Any], status: int = 200) -> tuple[int, dict[str, str], bytes, int | None]:
+        raw = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return status, {"Content-Type": "application/json; charset=UTF-8"}, raw, data.get("errcode")
+
+    def _error(self, code: int, **extra: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        return self._json({"errcode": code, "errmsg": errmsg(code), **extra})
+
+    def _answer(self, method: str, endpoint: str, query: dict[str, str], body: bytes, payload: Any,
+                injected: int | None) -> tuple[int, dict[str, str], bytes, int | None]:
+        routes = {
+            ("GET", "gettoken"): self._gettoken,
+            ("POST", "message/send"): self._message_send,
+            ("POST", "media/upload"): self._media_upload,
+            ("GET", "media/get"): self._media_get,
+        }
+        handler = routes.get((method, endpoint))
+        if handler is None:
+            return self._json({"errcode": 404, "errmsg": f"no such endpoint {method} {endpoint}"}, 404)
+        if injected is not None:
+            return self._error(injected)
+        if endpoint != "gettoken":
+            token_error = self.double._token_error(query.get("access_token"))
+            if token_error:
+                return self._error(token_error)
+        return handler(query, body, payload)
+
+    # -------------------------------------------------------------- endpoints
+
+    def _gettoken(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        d = self.double
+        if d.check_credentials:
+            if query.get("corpid") != d.corp_id:
+                return self._error(40013)
+            if query.get("corpsecret") != d.secret:
+                return self._error(40001)
+        return self._json({"errcode": 0, "errmsg": "ok", "access_token": d._issue_token(),
+                           "expires_in": d.token_expires_in})
+
+    def _message_send(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        d = self.double
+        if not isinstance(payload, dict):
+            return self._error(47001)
+        if str(payload.get("agentid")) != str(d.agent_id):
+            return self._error(40056)
+        users = [u for u in str(payload.get("touser") or "").split("|") if u]
+        if len(users) > 1000:
+            return self._error(40031)
+        msgtype = payload.get("msgtype")
+        if msgtype == "text":
+            content = (payload.get("text") or {}).get("content") or ""
+            if not content:
+                return self._error(44004)
+            if len(content.encode("utf-8")) > 2048:
+                return self._error(45002)
+        elif msgtype == "textcard":
+            card = payload.get("textcard") or {}
+            if not card.get("title") or not card.get("description") or not card.get("url"):
+                return self._error(44004)
+            if len(card["title"].encode()) > 128 or len(card["description"].encode()) > 512:
+                return self._error(45002)
+        elif not msgtype or msgtype not in payload:
+            return self._error(47001)
+        invalid = [u for u in users if u in d.invalid_users]
+        if users and len(invalid) == len(users):
+            return self._error(81013, invaliduser="|".join(invalid))
+        return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "invalidparty": "",
+                           "invalidtag": "", "unlicenseduser": "", "msgid": d._next_id(), "response_code": ""})
+
+    def _media_upload(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        media_type = query.get("type", "")
+        if media_type not in {"image", "voice", "video", "file"}:
+            return self._error(40004)
+        ctype = self.headers.get("Content-Type") or ""
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + ctype.encode("latin-1") + b"\r\n\r\n" + body
+        )
+        for part in message.iter_parts() if message.is_multipart() else []:
+            if part.get_param("name", header="content-disposition") == "media":
+                content = part.get_payload(decode=True) or b""
+                media_id = f"media-{next(self.double._ids)}-{secrets.token_hex(4)}"
+                self.double.add_media(media_id, content, part.get_content_type(),
+                                      part.get_filename() or f"{media_id}.bin")
+                return self._json({"errcode": 0, "errmsg": "", "type": media_type, "media_id": media_id,
+                                   "created_at": str(int(time.time()))})
+        return self._error(47001)
+
+    def _media_get(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        media = self.double.media.get(query.get("media_id", ""))
+        if media is None:
+            return self._error(40007)
+        headers = {
+            "Content-Type": media.content_type,
+            "Content-Disposition": f'attachment; filename="{media.filename}"',
+            "Cache-Control": "no-cache, must-revalidate",
+        }
+        return 200, headers, media.content, 0
+
+
+def wecom_api_fixture() -> Iterator[WeComDouble]:
+    """Body of the `wecom_api` pytest fixture: a started double, stopped afterwards."""
+    with WeComDouble() as api:
+        yield api

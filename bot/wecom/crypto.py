@@ -1,0 +1,129 @@
+"""WeCom callback crypto (WXBizMsgCrypt) on top of wechatpy, with the checks wechatpy leaves out.
+
+wechatpy 1.8 compares signatures with `!=`, has no replay window and raises assorted low-level
+errors on bad input. Here the signature is compared in constant time, the timestamp must lie
+within `window_s` of the clock (both directions), and every refusal is one of four exception
+classes (see bot.wecom.errors). AES, PKCS#7 and the signature itself are wechatpy's.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import secrets
+import struct
+from typing import TYPE_CHECKING
+
+from wechatpy.crypto import _get_signature
+from wechatpy.enterprise.crypto import PrpCrypto, WeChatCrypto
+from wechatpy.enterprise.exceptions import InvalidCorpIdException
+
+from bot.wecom.errors import BadSignature, MalformedCallback, StaleTimestamp, WrongCorp
+from bot.wecom.xmlsafe import ensure_safe_xml, parse_xml, text_field
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+
+
+class SecurePrpCrypto(PrpCrypto):
+    """wechatpy's PrpCrypto with a CSPRNG prefix (wechatpy uses `random.sample`)."""
+
+    def get_random_string(self) -> str:
+        return secrets.token_hex(8)
+
+
+class CallbackCrypto:
+    """Verify, decrypt and encrypt WeCom callbacks for one app (token, EncodingAESKey, corp id)."""
+
+    def __init__(
+        self,
+        token: str,
+        aes_key: str,
+        corp_id: str,
+        window_s: int = 300,
+        clock: Clock | None = None,
+        *,
+        prp: PrpCrypto | None = None,
+    ) -> None:
+        if not token or not corp_id:
+            raise ValueError("token and corp_id are required")
+        try:
+            # wechatpy checks the key length with an assert, which `python -O` would strip.
+            key = base64.b64decode(aes_key + "=", validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("EncodingAESKey is not valid base64") from None
+        if len(aes_key) != 43 or len(key) != 32:
+            raise ValueError("EncodingAESKey must be 43 characters (a 32-byte key)")
+        self._wechat = WeChatCrypto(token, aes_key, corp_id)  # the reply envelope template lives here
+        self._prp = prp or SecurePrpCrypto(key)  # one cipher object, reused (encryptor() is per call)
+        self.token = token
+        self.corp_id = corp_id
+        self.window_s = window_s
+        self._clock = clock
+
+    # ------------------------------------------------------------------ checks
+
+    def _now(self) -> float:
+        if self._clock is None:
+            import time
+
+            return time.time()
+        return self._clock.now().timestamp()
+
+    def check_timestamp(self, timestamp: str | None) -> int:
+        """The timestamp as an int, if it lies within the replay window; StaleTimestamp otherwise."""
+        if not timestamp or not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+            raise MalformedCallback("timestamp missing or not a number")
+        ts = int(timestamp)
+        if abs(self._now() - ts) > self.window_s:
+            raise StaleTimestamp(f"timestamp {ts} outside the {self.window_s}s window")
+        return ts
+
+    def check_signature(self, signature: str | None, timestamp: str, nonce: str | None, encrypt: str) -> None:
+        """Constant-time comparison of msg_signature with sha1(sort(token, timestamp, nonce, encrypt))."""
+        if not signature or nonce is None:
+            raise MalformedCallback("msg_signature or nonce missing")
+        expected = _get_signature(self.token, timestamp, nonce, encrypt)
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            raise BadSignature("msg_signature does not match")
+
+    def _decrypt(self, encrypt: str) -> str:
+        try:
+            return self._prp.decrypt(encrypt, self.corp_id)
+        except InvalidCorpIdException:
+            raise WrongCorp("receiveid is not this corp") from None
+        except (ValueError, TypeError, IndexError, struct.error, binascii.Error, UnicodeDecodeError) as exc:
+            raise MalformedCallback(f"ciphertext does not decrypt: {exc.__class__.__name__}") from None
+
+    # ------------------------------------------------------------------ operations
+
+    def verify_url(self, msg_signature: str | None, timestamp: str | None, nonce: str | None,
+                   echostr: str | None) -> str:
+        """URL verification (GET): the decrypted echostr, to be returned as the bare body."""
+        if not echostr:
+            raise MalformedCallback("echostr missing")
+        ts = timestamp or ""
+        self.check_timestamp(ts)
+        self.check_signature(msg_signature, ts, nonce, echostr)
+        return self._decrypt(echostr)
+
+    def decrypt_message(self, body: bytes, msg_signature: str | None, timestamp: str | None,
+                        nonce: str | None) -> bytes:
+        """A POSTed envelope -> the decrypted inner XML (UTF-8 bytes), checked for declarations."""
+        envelope = parse_xml(body)
+        encrypt = text_field(envelope, "Encrypt")
+        if not encrypt:
+            raise MalformedCallback("<Encrypt> missing")
+        ts = timestamp or ""
+        self.check_timestamp(ts)
+        self.check_signature(msg_signature, ts, nonce, encrypt)
+        inner = self._decrypt(encrypt).encode("utf-8")
+        ensure_safe_xml(inner)
+        return inner
+
+    def encrypt_reply(self, xml: str, nonce: str | None = None, timestamp: int | None = None) -> str:
+        """Plain reply XML -> the encrypted, signed envelope WeCom expects as a passive reply."""
+        nonce = nonce or str(secrets.randbelow(10**10))
+        ts = str(timestamp if timestamp is not None else int(self._now()))
+        return self._wechat._encrypt_message(xml, nonce, ts, lambda _key: self._prp)
