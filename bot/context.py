@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections.abc import Callable
@@ -15,6 +16,8 @@ from sqlalchemy import select
 from bot.db.models import Person
 
 if TYPE_CHECKING:
+    from knowledge.retriever import Retriever
+
     from bot.clock import Clock
     from bot.config import Settings
     from bot.db.database import Database
@@ -23,7 +26,6 @@ if TYPE_CHECKING:
     from bot.processor import MessageProcessor
     from bot.state.base import StateStore
     from bot.wecom.sender import Sender
-    from knowledge.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +85,20 @@ class Services:
         self.db.dispose()
 
 
+UNREAD = object()  # the conversation has not been read yet
+
+
 class Conversation:
     """One user's pending conversation state (a JSON dict with a `kind`), with a TTL."""
 
-    def __init__(self, state: StateStore, user: str, ttl_s: int) -> None:
+    def __init__(self, state: StateStore, user: str, ttl_s: int, prefetched: str | None | object = UNREAD) -> None:
         self._state = state
         self._key = f"conv:{user}"
         self._ttl = ttl_s
         self._cache: dict[str, Any] | None = None
-        self._loaded = False
+        self._loaded = prefetched is not UNREAD
+        if isinstance(prefetched, str):
+            self._cache = json.loads(prefetched)
 
     def get(self) -> dict[str, Any] | None:
         if not self._loaded:
@@ -113,12 +120,12 @@ class Conversation:
 class HandlerContext:
     """The thin per-message view handlers see."""
 
-    def __init__(self, services: Services, msg: IncomingMessage) -> None:
+    def __init__(self, services: Services, msg: IncomingMessage, *, conversation: str | None | object = UNREAD) -> None:
         self.services = services
         self.msg = msg
         self.user = msg.user
         self.route: str | None = None
-        self.conversation = Conversation(services.state, msg.user, services.settings.conversation_ttl_s)
+        self.conversation = Conversation(services.state, msg.user, services.settings.conversation_ttl_s, conversation)
         self._person: Person | None = None
         self._person_loaded = False
 

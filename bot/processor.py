@@ -9,15 +9,17 @@ empty 200 at once and its reply is sent through the API when it finishes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.context import HandlerContext
+from bot.context import UNREAD, HandlerContext
 from bot.state.base import LockTimeout, StateUnavailable
 
 if TYPE_CHECKING:
@@ -27,14 +29,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 PENDING = "pending"
+LOCK_TTL_S = 120.0
+LOCK_WAIT_S = 30.0
 
 
 class _Job:
     """Hand-off between the waiting request and the worker: decides passive vs. API reply once."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_done: Callable[[], None] | None = None) -> None:
         self._lock = threading.Lock()
         self._done = threading.Event()
+        self._on_done = on_done
         self.reply: str | None = None
         self.gave_up = False
 
@@ -42,10 +47,17 @@ class _Job:
         with self._lock:
             self.reply = reply
             self._done.set()
-            return "api" if self.gave_up else "passive"
+            via = "api" if self.gave_up else "passive"
+        if self._on_done is not None:
+            self._on_done()
+        return via
 
     def wait(self, budget_s: float | None) -> tuple[bool, str | None]:
         self._done.wait(budget_s)
+        return self.outcome()
+
+    def outcome(self) -> tuple[bool, str | None]:
+        """(True, reply) if finished; otherwise gives up so the worker will use the send API."""
         with self._lock:
             if self._done.is_set():
                 return True, self.reply
@@ -69,18 +81,29 @@ class MessageProcessor:
         budget_s=True uses the configured reply budget; None waits for the handler however long it takes.
         """
         budget = self._budget if budget_s is True else budget_s
-        key = "dedupe:" + msg.dedupe_key
-        state = self.services.state
-        try:
-            first = state.claim(key, PENDING, self._ttl)
-        except StateUnavailable:
-            log.error("state store unavailable; message %s not processed", msg.dedupe_key, exc_info=True)
-            return texts.STATE_DOWN
-        if not first:
-            return self._replay(key, budget)
         job = _Job()
-        self._pool.submit(self._run, msg, key, job)
+        self._pool.submit(self._run, msg, job, budget)
         done, reply = job.wait(budget)
+        return reply if done else None
+
+    async def process_async(self, msg: IncomingMessage) -> str | None:
+        """The same for an asyncio server: one hop to a worker thread, the event loop never blocks."""
+        loop = asyncio.get_running_loop()
+        signal = loop.create_future()
+
+        def wake() -> None:
+            try:
+                loop.call_soon_threadsafe(lambda: signal.done() or signal.set_result(None))
+            except RuntimeError:
+                pass  # the loop is gone (server shutting down); the worker still finishes the job
+
+        job = _Job(on_done=wake)
+        self._pool.submit(self._run, msg, job, self._budget)
+        try:
+            await asyncio.wait_for(signal, self._budget)
+        except TimeoutError:
+            pass
+        done, reply = job.outcome()
         return reply if done else None
 
     def _replay(self, key: str, budget: float | None) -> str | None:
@@ -98,23 +121,36 @@ class MessageProcessor:
                 return None
             time.sleep(0.01)
 
-    def _run(self, msg: IncomingMessage, key: str, job: _Job) -> None:
-        reply: str | None
+    def _run(self, msg: IncomingMessage, job: _Job, budget: float | None) -> None:
+        state = self.services.state
+        key = "dedupe:" + msg.dedupe_key
+        lock_key = "user:" + msg.user
+        minute = int(self.services.clock.now().timestamp() // 60)
         try:
-            with self.services.state.lock("user:" + msg.user, timeout_s=120, wait_s=30):
-                reply = self._handle(msg)
-        except LockTimeout:
-            log.warning("user lock timeout for %s", msg.user)
-            reply = texts.BUSY
+            start = state.begin_message(key, PENDING, self._ttl, f"rate:{msg.user}:{minute}", 120, lock_key,
+                                        LOCK_TTL_S, f"conv:{msg.user}")
         except StateUnavailable:
-            log.error("state store unavailable while handling %s", msg.dedupe_key, exc_info=True)
-            reply = texts.STATE_DOWN
-        except Exception:  # noqa: BLE001 - one error path: log, apologise
-            log.exception("processing failed: user=%s key=%s", msg.user, msg.dedupe_key)
-            reply = texts.HANDLER_ERROR
+            log.error("state store unavailable; message %s not processed", msg.dedupe_key, exc_info=True)
+            job.finish(texts.STATE_DOWN)
+            return
+        if not start.claimed:
+            job.finish(self._replay(key, budget))
+            return
+        token, conversation = start.lock_token, start.conversation
+        if token is None:
+            try:
+                token = state.acquire(lock_key, timeout_s=LOCK_TTL_S, wait_s=LOCK_WAIT_S)
+                conversation = UNREAD
+            except (LockTimeout, StateUnavailable):
+                log.warning("user lock for %s not available; %s released for a retry", msg.user, msg.dedupe_key)
+                self._forget(key)
+                job.finish(texts.BUSY)
+                return
+        reply = self._handle(msg, start.rate_count, conversation)
         via = job.finish(reply)
         try:
-            self.services.state.set(key, json.dumps({"r": reply, "via": via}, ensure_ascii=False), self._ttl)
+            state.finish_message(key, json.dumps({"r": reply, "via": via}, ensure_ascii=False), self._ttl,
+                                 lock_key, token)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
         self.message_log.record(msg, reply)
@@ -123,15 +159,26 @@ class MessageProcessor:
             if not result.ok:
                 log.error("deferred reply to %s failed: %s %s", msg.user, result.errcode, result.errmsg)
 
-    def _handle(self, msg: IncomingMessage) -> str | None:
+    def _forget(self, key: str) -> None:
+        try:
+            self.services.state.delete(key)
+        except StateUnavailable:
+            pass
+
+    def _handle(self, msg: IncomingMessage, rate_count: int, conversation: str | None | object) -> str | None:
+        if rate_count > self._limit:
+            return texts.RATE_LIMITED if rate_count == self._limit + 1 else None
         services = self.services
-        minute = int(services.clock.now().timestamp() // 60)
-        count = services.state.incr(f"rate:{msg.user}:{minute}", 120)
-        if count > self._limit:
-            return texts.RATE_LIMITED if count == self._limit + 1 else None
-        ctx = HandlerContext(services, msg)
-        assert services.dispatcher is not None, "dispatcher not wired"
-        return services.dispatcher.dispatch(msg, ctx)
+        try:
+            ctx = HandlerContext(services, msg, conversation=conversation)
+            assert services.dispatcher is not None, "dispatcher not wired"
+            return services.dispatcher.dispatch(msg, ctx)
+        except StateUnavailable:
+            log.error("state store unavailable while handling %s", msg.dedupe_key, exc_info=True)
+            return texts.STATE_DOWN
+        except Exception:  # noqa: BLE001 - one error path: log, apologise
+            log.exception("processing failed: user=%s key=%s", msg.user, msg.dedupe_key)
+            return texts.HANDLER_ERROR
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -136,3 +136,38 @@ def test_two_processes_same_message_same_moment(pg_url: str, redis_client, redis
             InboundMessage.msg_key == "m:" + fields["msg_id"]))
     db.dispose()
     assert rows == 1
+
+
+def test_async_path_replies_passively_or_defers(chat: ChatDriver) -> None:
+    import asyncio
+
+    chat.services.dispatcher = Dispatcher(counting_router("a"))
+    processor = chat.services.processor
+    fast = IncomingMessage(user="u7", type="text", content="快", msg_id="a-1", create_time=1)
+    assert asyncio.run(processor.process_async(fast)) == "已处理 快 #1"
+    chat.services.dispatcher = Dispatcher(counting_router("b", delay_s=1.5))
+    slow = IncomingMessage(user="u7", type="text", content="慢", msg_id="a-2", create_time=1)
+    started = time.monotonic()
+    assert asyncio.run(processor.process_async(slow)) is None
+    assert time.monotonic() - started < 1.4  # the configured 1 s budget, not the handler's 1.5 s
+    deadline = time.monotonic() + 5
+    while not chat.services.sender.sent and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert chat.services.sender.sent[-1]["text"] == "已处理 慢 #1"
+
+
+def test_lock_held_elsewhere_releases_claim_for_retry(chat: ChatDriver) -> None:
+    """Regression: a message that could not get its user's lock must stay retryable, not be swallowed."""
+    import bot.processor as processor_module
+
+    chat.services.dispatcher = Dispatcher(counting_router("c"))
+    token = chat.services.state.try_acquire("user:u8", 30)
+    assert token is not None
+    old_wait = processor_module.LOCK_WAIT_S
+    processor_module.LOCK_WAIT_S = 0.1
+    try:
+        assert chat.send("u8", "你好", msg_id="busy-1") == texts.BUSY
+    finally:
+        processor_module.LOCK_WAIT_S = old_wait
+        chat.services.state.release("user:u8", token)
+    assert chat.send("u8", "你好", msg_id="busy-1") == "已处理 你好 #1"

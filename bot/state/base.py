@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -15,6 +17,16 @@ class StateUnavailable(RuntimeError):
 
 class LockTimeout(RuntimeError):
     """A per-key lock could not be taken in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStart:
+    """What `begin_message` found: whether this delivery owns the message, and what it holds."""
+
+    claimed: bool
+    rate_count: int = 0
+    lock_token: str | None = None  # set when the user's lock was free and is now held
+    conversation: str | None = None  # the user's raw conversation state, read under the lock
 
 
 class StateStore(ABC):
@@ -38,8 +50,52 @@ class StateStore(ABC):
         """Increment a counter; the TTL starts with the first increment."""
 
     @abstractmethod
-    def lock(self, key: str, *, timeout_s: float = 30.0, wait_s: float = 10.0) -> AbstractContextManager[None]:
+    def try_acquire(self, key: str, timeout_s: float) -> str | None:
+        """Take the lock on `key` if free, held at most `timeout_s`; returns its token, or None."""
+
+    @abstractmethod
+    def release(self, key: str, token: str) -> None:
+        """Release the lock if `token` still holds it."""
+
+    def acquire(self, key: str, *, timeout_s: float = 30.0, wait_s: float = 10.0) -> str:
+        """Wait up to `wait_s` for the lock; raises LockTimeout."""
+        deadline = time.monotonic() + wait_s
+        delay = 0.002
+        while True:
+            token = self.try_acquire(key, timeout_s)
+            if token is not None:
+                return token
+            if time.monotonic() >= deadline:
+                raise LockTimeout(key)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    @contextmanager
+    def lock(self, key: str, *, timeout_s: float = 30.0, wait_s: float = 10.0) -> Iterator[None]:
         """Exclusive lock on `key`; held at most `timeout_s`; raises LockTimeout after `wait_s`."""
+        token = self.acquire(key, timeout_s=timeout_s, wait_s=wait_s)
+        try:
+            yield
+        finally:
+            self.release(key, token)
+
+    def begin_message(self, dedupe_key: str, pending: str, dedupe_ttl_s: int, rate_key: str, rate_ttl_s: int,
+                      lock_key: str, lock_ttl_s: float, conv_key: str) -> MessageStart:
+        """Claim a delivery, count it for the rate limit, try the user's lock, read the conversation.
+
+        One call so a shared backend can do it in a single round trip (Redis: one Lua script).
+        """
+        if not self.claim(dedupe_key, pending, dedupe_ttl_s):
+            return MessageStart(claimed=False)
+        count = self.incr(rate_key, rate_ttl_s)
+        token = self.try_acquire(lock_key, lock_ttl_s)
+        conv = self.get(conv_key) if token is not None else None
+        return MessageStart(True, count, token, conv)
+
+    def finish_message(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str, token: str) -> None:
+        """Store a delivery's outcome and release the user's lock."""
+        self.set(dedupe_key, outcome, dedupe_ttl_s)
+        self.release(lock_key, token)
 
     @abstractmethod
     def ping(self) -> bool: ...

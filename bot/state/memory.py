@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
-from bot.state.base import LockTimeout, StateStore
+from bot.state.base import StateStore
 
 
 class MemoryStateStore(StateStore):
@@ -17,7 +17,6 @@ class MemoryStateStore(StateStore):
         self._now = monotonic
         self._data: dict[str, tuple[str, float | None]] = {}
         self._mutex = threading.Lock()
-        self._locks: dict[str, threading.Lock] = {}
         self._ops = 0
 
     def _alive(self, key: str) -> tuple[str, float | None] | None:
@@ -72,16 +71,16 @@ class MemoryStateStore(StateStore):
             self._data[key] = (str(value), item[1])
             return value
 
-    @contextmanager
-    def lock(self, key: str, *, timeout_s: float = 30.0, wait_s: float = 10.0) -> Iterator[None]:
+    def try_acquire(self, key: str, timeout_s: float) -> str | None:
+        """Locks are plain keys with an expiry, like Redis, so a crashed holder cannot block forever."""
+        token = uuid.uuid4().hex
+        return token if self.claim("lock:" + key, token, timeout_s) else None  # type: ignore[arg-type]
+
+    def release(self, key: str, token: str) -> None:
         with self._mutex:
-            lk = self._locks.setdefault(key, threading.Lock())
-        if not lk.acquire(timeout=wait_s):
-            raise LockTimeout(key)
-        try:
-            yield
-        finally:
-            lk.release()
+            item = self._alive("lock:" + key)
+            if item is not None and item[0] == token:
+                del self._data["lock:" + key]
 
     def ping(self) -> bool:
         return True

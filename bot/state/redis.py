@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import RedisError
 
-from bot.state.base import LockTimeout, StateStore, StateUnavailable
+from bot.state.base import MessageStart, StateStore, StateUnavailable
 
 PREFIX = "ztbot:"
+
+# KEYS: dedupe, rate, lock, conversation. ARGV: pending, dedupe ttl s, rate ttl s, token, lock ttl ms.
+_BEGIN = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return {0, 0, 0, false} end
+local n = redis.call('INCR', KEYS[2])
+if n == 1 then redis.call('EXPIRE', KEYS[2], ARGV[3]) end
+if redis.call('SET', KEYS[3], ARGV[4], 'NX', 'PX', ARGV[5]) then
+  return {1, n, 1, redis.call('GET', KEYS[4])}
+end
+return {1, n, 0, false}
+"""
+# KEYS: dedupe, lock. ARGV: outcome, ttl s, token.
+_FINISH = """
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
+return 1
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 class RedisStateStore(StateStore):
@@ -19,6 +40,9 @@ class RedisStateStore(StateStore):
     def __init__(self, client: redis.Redis, prefix: str = PREFIX) -> None:
         self.client = client
         self.prefix = prefix
+        self._begin = client.register_script(_BEGIN)
+        self._finish = client.register_script(_FINISH)
+        self._release = client.register_script(_RELEASE)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = PREFIX) -> RedisStateStore:
@@ -65,24 +89,38 @@ class RedisStateStore(StateStore):
         except RedisError as exc:
             raise StateUnavailable(str(exc)) from exc
 
-    @contextmanager
-    def lock(self, key: str, *, timeout_s: float = 30.0, wait_s: float = 10.0) -> Iterator[None]:
-        lk = self.client.lock(self._k("lock:" + key), timeout=timeout_s, blocking_timeout=wait_s, sleep=0.005)
+    def try_acquire(self, key: str, timeout_s: float) -> str | None:
+        token = uuid.uuid4().hex
         try:
-            acquired = lk.acquire()
+            ok = self.client.set(self._k("lock:" + key), token, nx=True, px=max(1, int(timeout_s * 1000)))
         except RedisError as exc:
             raise StateUnavailable(str(exc)) from exc
-        if not acquired:
-            raise LockTimeout(key)
+        return token if ok else None
+
+    def release(self, key: str, token: str) -> None:
         try:
-            yield
-        finally:
-            try:
-                lk.release()
-            except LockError:
-                pass  # expired while held: another holder may already own it, nothing to release
-            except RedisError as exc:
-                raise StateUnavailable(str(exc)) from exc
+            self._release(keys=[self._k("lock:" + key)], args=[token])
+        except RedisError as exc:
+            raise StateUnavailable(str(exc)) from exc
+
+    def begin_message(self, dedupe_key: str, pending: str, dedupe_ttl_s: int, rate_key: str, rate_ttl_s: int,
+                      lock_key: str, lock_ttl_s: float, conv_key: str) -> MessageStart:
+        token = uuid.uuid4().hex
+        keys = [self._k(dedupe_key), self._k(rate_key), self._k("lock:" + lock_key), self._k(conv_key)]
+        try:
+            claimed, count, locked, conv = self._begin(
+                keys=keys, args=[pending, dedupe_ttl_s, rate_ttl_s, token, max(1, int(lock_ttl_s * 1000))])
+        except RedisError as exc:
+            raise StateUnavailable(str(exc)) from exc
+        if not claimed:
+            return MessageStart(claimed=False)
+        return MessageStart(True, int(count), token if locked else None, conv)
+
+    def finish_message(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str, token: str) -> None:
+        try:
+            self._finish(keys=[self._k(dedupe_key), self._k("lock:" + lock_key)], args=[outcome, dedupe_ttl_s, token])
+        except RedisError as exc:
+            raise StateUnavailable(str(exc)) from exc
 
     def ping(self) -> bool:
         try:
