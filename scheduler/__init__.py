@@ -1,0 +1,1 @@
+"""Reminders: stages, planning, exactly-once delivery, office escalation, the scheduler inside serve."""

@@ -1,0 +1,198 @@
+"""One reminder pass: plan, claim, render, send, record; then the office summary and notices.
+
+Used by the scheduler inside `serve` and by `run.py remind`; safe to run from several processes
+at once (the delivery log's unique key decides who sends) and idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from bot.db.models import Person
+from scheduler import texts
+from scheduler.delivery import BatchSender, ClaimRequest, DeliveryLog, Outcome
+from scheduler.escalation import EscalationPlan, EscalationPlanner
+from scheduler.planner import MAX_ATTEMPTS, Candidate, ReminderPlanner
+from scheduler.render import ReminderLine, Undelivered, render_escalation, render_reminder, render_undelivered
+from scheduler.stages import ESCALATION_STAGE
+
+if TYPE_CHECKING:
+    from bot.context import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EscalationResult:
+    admin: str
+    task_title: str
+    period_key: str
+    behind: int
+    status: str  # sent | failed | dry-run
+
+
+@dataclass
+class PassReport:
+    now: datetime
+    dry_run: bool
+    candidates: list[Candidate] = field(default_factory=list)
+    escalations: list[EscalationResult] = field(default_factory=list)
+    undelivered: list[Undelivered] = field(default_factory=list)
+    calls: int = 0
+    seconds: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(c.status for c in self.candidates))
+
+    @property
+    def messages(self) -> int:
+        return len({c.person.userid for c in self.candidates if c.status == "sent"})
+
+
+class ReminderEngine:
+    """Everything a pass needs, built once from the process's services."""
+
+    def __init__(self, services: Services, *, backoff_s: float = 0.5) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.planner = ReminderPlanner(self.settings)
+        self.escalation = EscalationPlanner(self.settings, self.planner.rules)
+        self.log = DeliveryLog(services.db)
+        self.batch = BatchSender(services.sender, max_in_flight=self.settings.reminders.max_in_flight,
+                                 backoff_s=backoff_s)
+
+    def run_pass(self, now: datetime | None = None, *, dry_run: bool = False) -> PassReport:
+        """One pass at `now` (default: the clock). With dry_run nothing is claimed or sent."""
+        started = time.monotonic()
+        now = now or self.services.clock.now()
+        report = PassReport(now, dry_run)
+        with self.services.db.session() as session:
+            plan = self.planner.plan(session, now)
+            esc_plan = self.escalation.plan(session, now)
+        report.candidates = plan.candidates
+        due = plan.due()
+        if dry_run:
+            for c in due:
+                c.status = "dry-run"
+        elif due:
+            self._remind(due, report, plan.local_day)
+        self._escalate(esc_plan, report, dry_run)
+        if not dry_run:
+            self._retire_off_roster(report)
+            self._notify_office(report)
+        report.seconds = time.monotonic() - started
+        counts = report.counts()
+        if due or report.escalations or report.undelivered:
+            log.info("reminder pass at %s: %s, %d escalations, %d undelivered, %d API calls in %.2fs",
+                     now.isoformat(), counts, len(report.escalations), len(report.undelivered), report.calls,
+                     report.seconds)
+        return report
+
+    # ------------------------------------------------------------------ reminders
+
+    def _remind(self, due: list[Candidate], report: PassReport, local_day: date) -> None:
+        requests = [ClaimRequest(c.task_id, c.person.userid, c.period.key, c.stage or "", c.done, c.target,
+                                 c.retry_row) for c in due]
+        claimed = self.log.claim(requests, report.now)
+        mine: dict[str, list[Candidate]] = {}
+        for c in due:
+            if c.key in claimed:
+                mine.setdefault(c.person.userid, []).append(c)
+            else:
+                c.status = "already-sent"  # another process claimed it first
+        messages = {
+            userid: render_reminder([ReminderLine(c.task_title, c.done, c.target, c.due)
+                                     for c in sorted(cands, key=lambda c: (c.due, c.task_id))], local_day)
+            for userid, cands in mine.items()
+        }
+        sent = self.batch.send(messages)
+        report.calls += sent.calls
+        row_outcomes: dict[int, Outcome] = {}
+        for userid, cands in mine.items():
+            outcome = sent.outcomes.get(userid, Outcome("failed", "no answer"))
+            for c in cands:
+                claim = claimed[c.key]
+                row_outcomes[claim.row_id] = outcome
+                c.status = "sent" if outcome.status == "sent" else "failed"
+            if outcome.status == "invalid":
+                report.undelivered.append(Undelivered(userid, cands[0].person.name, cands[0].person.village,
+                                                      texts.UNDELIVERED_INVALID))
+            elif outcome.status == "failed" and max(claimed[c.key].attempts for c in cands) >= MAX_ATTEMPTS:
+                report.undelivered.append(Undelivered(userid, cands[0].person.name, cands[0].person.village,
+                                                      texts.UNDELIVERED_FAILED.format(error=outcome.error)))
+        self.log.record(row_outcomes, report.now)
+
+    # ------------------------------------------------------------------ office
+
+    def _escalate(self, plan: EscalationPlan, report: PassReport, dry_run: bool) -> None:
+        if not plan.ended:
+            return
+        if not plan.admins:
+            log.warning("periods ended with people behind, but the roster has no active admin to tell")
+            return
+        requests = [ClaimRequest(e.task_id, admin, e.period.key, ESCALATION_STAGE, len(e.section.behind),
+                                 e.considered)
+                    for e in plan.ended for admin in plan.admins
+                    if (e.task_id, admin, e.period.key) not in plan.sent_before]
+        if not requests:
+            return
+        if dry_run:
+            for r in requests:
+                e = next(e for e in plan.ended if e.task_id == r.task_id)
+                report.escalations.append(EscalationResult(r.userid, e.title, r.period_key, r.done, "dry-run"))
+            return
+        claimed = self.log.claim(requests, report.now)
+        by_admin: dict[str, list[ClaimRequest]] = {}
+        for r in requests:
+            if r.key in claimed:
+                by_admin.setdefault(r.userid, []).append(r)
+        ended = {e.task_id: e for e in plan.ended}
+        today = report.now.astimezone(self.settings.tz).date()
+        messages = {admin: render_escalation([ended[r.task_id].section for r in rs], today)
+                    for admin, rs in by_admin.items()}
+        sent = self.batch.send(messages)
+        report.calls += sent.calls
+        outcomes: dict[int, Outcome] = {}
+        for admin, rs in by_admin.items():
+            outcome = sent.outcomes.get(admin, Outcome("failed", "no answer"))
+            for r in rs:
+                outcomes[claimed[r.key].row_id] = outcome
+                report.escalations.append(EscalationResult(admin, ended[r.task_id].title, r.period_key, r.done,
+                                                           "sent" if outcome.status == "sent" else "failed"))
+        self.log.record(outcomes, report.now)
+
+    def _retire_off_roster(self, report: PassReport) -> None:
+        retired = self.log.retire_off_roster()
+        if not retired:
+            return
+        with self.services.db.session() as session:
+            people = {p.userid: p for p in session.scalars(
+                select(Person).where(Person.userid.in_([u for u, _ in retired]))).all()}
+        for userid in dict.fromkeys(u for u, _ in retired):
+            p = people.get(userid)
+            report.undelivered.append(Undelivered(userid, p.name if p else "", p.village if p else "",
+                                                  texts.UNDELIVERED_INACTIVE))
+
+    def _notify_office(self, report: PassReport) -> None:
+        """One notice to the admins listing the people this pass found unreachable."""
+        if not report.undelivered:
+            return
+        with self.services.db.session() as session:
+            admins = session.scalars(
+                select(Person.userid).where(Person.active.is_(True), Person.role == "admin")).all()
+        if not admins:
+            log.warning("undelivered reminders for %s, but no active admin to tell",
+                        ",".join(u.userid for u in report.undelivered))
+            return
+        text = render_undelivered(report.undelivered)
+        result = self.services.sender.send_text(list(admins), text, duplicate_check=True)
+        report.calls += max(result.calls, 1)
+        if not result.ok:
+            log.error("undelivered notice to the office failed: %s %s", result.errcode, result.errmsg)

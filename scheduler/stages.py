@@ -1,0 +1,186 @@
+"""Stage instants, quiet hours and off days: pure functions on aware datetimes, no I/O.
+
+The staleness rule (what a pass may still send) lives here so it is tested directly:
+
+* only the task's *current* period counts: once the local date is past the period's end, its
+  reminders are stale and the office escalation takes over;
+* within the period, only the *latest* stage whose instant has passed is live; earlier stages are
+  superseded (a service that was down for a week sends one reminder, not two);
+* nothing goes out while the pass instant is in quiet hours or on an off day; a stage that fell
+  there goes out at the first allowed instant after it (which is `next_allowed(stage_instant)`),
+  unless that is past the period's end (then it is stale, see above).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
+
+from bot.periods import Period
+
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+ESCALATION_STAGE = "escalation"
+_WEEKDAYS = {
+    "mon": 0, "monday": 0, "周一": 0, "星期一": 0,
+    "tue": 1, "tuesday": 1, "周二": 1, "星期二": 1,
+    "wed": 2, "wednesday": 2, "周三": 2, "星期三": 2,
+    "thu": 3, "thursday": 3, "周四": 3, "星期四": 3,
+    "fri": 4, "friday": 4, "周五": 4, "星期五": 4,
+    "sat": 5, "saturday": 5, "周六": 5, "星期六": 5,
+    "sun": 6, "sunday": 6, "周日": 6, "周天": 6, "星期日": 6, "星期天": 6,
+}
+
+
+def parse_hhmm(value: str) -> time:
+    """'09:30' -> time(9, 30); ValueError otherwise."""
+    m = _HHMM.match(str(value).strip())
+    if not m:
+        raise ValueError(f"not HH:MM: {value!r}")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class StageSpec:
+    """A reminder stage: `days_before` the period's last day, at local `at`."""
+
+    days_before: int
+    at: time
+
+    @property
+    def key(self) -> str:
+        """Stable name stored in the delivery log, e.g. 'd7@0930'."""
+        return f"d{self.days_before}@{self.at:%H%M}"
+
+    def instant(self, period: Period, tz: tzinfo) -> datetime:
+        """The aware instant of this stage for `period` (local date = end - days_before)."""
+        return datetime.combine(period.end - timedelta(days=self.days_before), self.at, tzinfo=tz)
+
+
+def parse_stages(raw: Sequence[dict[str, Any]] | None, default: Sequence[dict[str, Any]]) -> list[StageSpec]:
+    """A task's stages: its own list when set (an empty list means no reminders), else the default.
+
+    Raises ValueError naming the bad entry, so the office sees which task is misconfigured.
+    """
+    entries = default if raw is None else raw
+    out: set[StageSpec] = set()
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise ValueError(f"stage must be a mapping: {entry!r}")
+        days = entry.get("days_before")
+        if not isinstance(days, int) or isinstance(days, bool) or days < 0:
+            raise ValueError(f"stage days_before must be a whole number >= 0: {entry!r}")
+        out.add(StageSpec(days, parse_hhmm(str(entry.get("time", "09:30")))))
+    return sorted(out, key=lambda s: (-s.days_before, s.at))
+
+
+@dataclass(frozen=True, slots=True)
+class QuietRules:
+    """When nothing may be sent: a daily quiet window (may cross midnight) and off days."""
+
+    tz: tzinfo
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    off_dates: frozenset[date] = frozenset()
+    off_weekdays: frozenset[int] = frozenset()
+
+    @classmethod
+    def build(cls, tz: tzinfo, quiet_start: str, quiet_end: str, off_days: Iterable[str]) -> QuietRules:
+        """From settings strings; off days are ISO dates or weekday names ('sat', 'sunday', '周日')."""
+        dates: set[date] = set()
+        weekdays: set[int] = set()
+        for raw in off_days:
+            text = str(raw).strip()
+            if text.lower() in _WEEKDAYS:
+                weekdays.add(_WEEKDAYS[text.lower()])
+                continue
+            try:
+                dates.add(date.fromisoformat(text))
+            except ValueError:
+                raise ValueError(f"reminders.off_days: not a date (YYYY-MM-DD) or weekday: {text!r}") from None
+        start, end = parse_hhmm(quiet_start), parse_hhmm(quiet_end)
+        if start == end:
+            return cls(tz, None, None, frozenset(dates), frozenset(weekdays))
+        return cls(tz, start, end, frozenset(dates), frozenset(weekdays))
+
+    def is_off_day(self, d: date) -> bool:
+        return d in self.off_dates or d.weekday() in self.off_weekdays
+
+    def in_quiet_hours(self, t: time) -> bool:
+        if self.quiet_start is None or self.quiet_end is None:
+            return False
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= t < self.quiet_end
+        return t >= self.quiet_start or t < self.quiet_end
+
+    def allowed(self, instant: datetime) -> bool:
+        """True when a message may go out at `instant`."""
+        local = instant.astimezone(self.tz)
+        return not self.is_off_day(local.date()) and not self.in_quiet_hours(local.time())
+
+    def next_allowed(self, instant: datetime) -> datetime:
+        """The earliest instant at or after `instant` when sending is allowed (aware, office zone)."""
+        local = instant.astimezone(self.tz)
+        for _ in range(3 * 366):
+            if self.is_off_day(local.date()):
+                local = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=self.tz)
+                continue
+            if self.in_quiet_hours(local.time()):
+                assert self.quiet_end is not None and self.quiet_start is not None
+                day = local.date()
+                if self.quiet_start > self.quiet_end and local.time() >= self.quiet_start:
+                    day += timedelta(days=1)
+                local = datetime.combine(day, self.quiet_end, tzinfo=self.tz)
+                continue
+            return local
+        raise ValueError("no allowed sending time within three years: check reminders.off_days")
+
+
+@dataclass(frozen=True, slots=True)
+class DueStage:
+    """The live stage of a period at some instant, with its nominal and deferred send instants."""
+
+    spec: StageSpec
+    period: Period
+    nominal: datetime
+    send_at: datetime
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+
+def live_stage(
+    specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules
+) -> DueStage | None:
+    """The latest stage of `period` whose nominal instant is at or before `now`, if not stale.
+
+    None when `now` is outside the period (local date), when no stage has come yet, or when the
+    stage's deferred send time falls after the period's end.
+    """
+    local_day = now.astimezone(rules.tz).date()
+    if not period.contains(local_day):
+        return None
+    passed = [(s.instant(period, rules.tz), s) for s in specs]
+    passed = [(t, s) for t, s in passed if t <= now]
+    if not passed:
+        return None
+    nominal, spec = max(passed, key=lambda ts: (ts[0], -ts[1].days_before))
+    send_at = rules.next_allowed(nominal)
+    if send_at.astimezone(rules.tz).date() > period.end:
+        return None
+    return DueStage(spec, period, nominal, send_at)
+
+
+def next_stage_instant(specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules) -> datetime | None:
+    """The next deferred send instant after `now` within `period`, for logging and wake-ups."""
+    future = [rules.next_allowed(s.instant(period, rules.tz)) for s in specs if s.instant(period, rules.tz) > now]
+    future = [t for t in future if t.astimezone(rules.tz).date() <= period.end]
+    return min(future) if future else None
+
+
+def escalation_instant(period: Period, at: time, tz: tzinfo) -> datetime:
+    """When the office hears who is behind: the day after the period ends, at `at` local time."""
+    return datetime.combine(period.end + timedelta(days=1), at, tzinfo=tz)
