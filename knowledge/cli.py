@@ -1,0 +1,82 @@
+"""`python run.py ask [--top K] [--json] [QUESTION]`: answer from the knowledge base (INTERFACE.md).
+
+With no QUESTION, one question per line is read from stdin and answered in order, one JSON line (or
+one text block) each; blank lines are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+from knowledge import texts
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from knowledge.retriever import SearchResult
+
+
+def register(subparsers: Any) -> None:
+    """Add the `ask` verb to run.py's sub-commands."""
+    ask = subparsers.add_parser("ask", help="answer a question from the knowledge base")
+    ask.add_argument("--top", type=int, default=None, help="at most K hits (default from config, 3)")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("question", nargs="*", help="the question; none = one per line from stdin")
+    ask.set_defaults(func=cmd_ask)
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    """The INTERFACE.md shape of one answer."""
+    return {
+        "question": result.question,
+        "answered": result.answered,
+        "hits": [{"text": h.text, "doc": h.doc, "section": h.section, "score": h.score} for h in result.hits],
+    }
+
+
+def result_text(result: SearchResult) -> str:
+    """A readable Chinese block for the terminal."""
+    lines = [texts.ASK_QUESTION.format(question=result.question)]
+    if not result.answered:
+        topics = texts.TOPIC_SEPARATOR.join(result.suggestions)
+        lines.append(texts.NOT_FOUND_SUGGEST.format(topics=topics) if topics else texts.NOT_FOUND)
+    for n, hit in enumerate(result.hits, 1):
+        section = f" {hit.section}" if hit.section else ""
+        lines.append(texts.ASK_HIT.format(n=n, text=hit.text, doc=hit.doc, section=section, score=hit.score))
+    return "\n".join(lines) + "\n"
+
+
+def _emit(result: SearchResult, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+    else:
+        out.write(result_text(result) + "\n")
+    out.flush()
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.retriever import Retriever
+
+    top = settings.knowledge.top if args.top is None else args.top
+    if top < 1:
+        print("ask: --top must be at least 1", file=sys.stderr)
+        return 2
+    question = " ".join(args.question).strip()
+    if args.question and not question:
+        print("ask: the question is empty", file=sys.stderr)
+        return 2
+    logging.getLogger("knowledge").setLevel(logging.ERROR)  # problems are printed below, once
+    retriever = Retriever.load(settings.knowledge)
+    for problem in retriever.report.errors:
+        print(f"ask: cannot read {problem.file}: {problem.reason}", file=sys.stderr)
+    if question:
+        _emit(retriever.search(question, top=top), args.json, sys.stdout)
+        return 0
+    for line in sys.stdin:
+        line = line.strip()
+        if line:
+            _emit(retriever.search(line, top=top), args.json, sys.stdout)
+    return 0

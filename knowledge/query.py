@@ -1,0 +1,133 @@
+"""Turn a phone-typed question into weighted terms: content words, discounted question words, synonyms.
+
+"宗教信息员一年培训几回" -> 宗教, 信息员 (~联络员), 1年 (~全年), 培训, 几 (question), 回 (~次).
+Stop words (的, 了, 我们 …) are dropped; question words (怎么, 什么, 几, 要不要 …) are kept with a
+small weight, so a clause that literally says "谁来干" still wins for "谁来干…" but a clause is never
+chosen for matching "怎么" alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.normalize import display_text, index_token
+from knowledge.synonyms import SynonymTable
+from knowledge.tokenizer import cut
+from knowledge.typos import fix_typos
+
+STOPWORDS = frozenset(
+    "的 地 得 了 着 过 吗 呢 吧 啊 呀 哦 嘛 么 哈 呗 啦 噢 嗯 哇 请问 请 问 问一下 一下 想 想问 想知道 知道 "
+    "我 我们 你 您 你们 他 她 它 他们 咱 咱们 俺 大家 自己 这 那 这个 那个 这些 那些 这里 那里 "
+    "是 就 都 也 还 又 再 才 和 与 及 跟 同 或 或者 在 对 给 把 被 让 从 向 于 上 里 中 个 些 点 一些 有点 "
+    "一点 到底 究竟 具体 主要 关于 有关 相关 方面 之类 等等 什么样 的话 呢 还是 就是 一般 平时 现在 目前 "
+    "今年 老师 领导 书记 主任 麻烦 谢谢 你好 您好".split()
+)
+QUESTION_WORDS = frozenset(
+    "怎么 怎样 怎么样 如何 咋 咋办 怎么办 咋整 怎么做 咋做 怎么弄 为什么 为啥 什么 啥 啥子 哪 哪些 哪个 哪里 "
+    "哪儿 几 多少 多久 多长 多大 几个 谁 是否 要不要 需不需要 是不是 有没有 能不能 可不可以 该不该 "
+    "要 需要 应该 应当 得 必须 该 可以 能 会 有 没有 做 干 搞 弄 办 算 行 吗 要求 规定".split()
+)
+# Question words that carry meaning of their own in the plans (次数), so they keep their synonyms.
+_HOW_MANY = re.compile(r"^(几|多少)(次|篇|回|个|项|名|人|天|周|月|年|条|批|期|场|轮|遍|趟)$")
+
+_NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百\d]+$")
+_MEASURE_START = frozenset("次篇个项名人天周月年条批期场轮回家所户份类季")
+
+CONTENT, QUESTION = "content", "question"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One query word in index form with its equivalents (text, factor) and its kind."""
+
+    text: str
+    kind: str
+    alternatives: tuple[tuple[str, float], ...]
+
+    @property
+    def forms(self) -> tuple[tuple[str, float], ...]:
+        return ((self.text, 1.0), *self.alternatives)
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    question: str
+    terms: tuple[Term, ...]
+    content: str  # the content words run together, for fuzzy comparison
+
+    @property
+    def content_terms(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if t.kind == CONTENT)
+
+
+SYNONYM_FACTOR = 0.9
+
+
+def _tokens(question: str) -> list[str]:
+    text = fix_typos(display_text(question).lower())
+    out: list[str] = []
+    for word in cut(text):
+        if out and (_HOW_MANY.match(out[-1] + word) or out[-1] + word in QUESTION_WORDS):
+            out[-1] += word  # "几" + "篇" -> "几篇", "要" + "不要" -> "要不要"
+        elif len(out) >= 2 and out[-2] + out[-1] + word in QUESTION_WORDS:
+            out[-2:] = [out[-2] + out[-1] + word]
+        elif out and _NUMERAL.match(out[-1]) and word[0] in _MEASURE_START:
+            out[-1] += word  # "两" + "月" -> "两月", indexed as "2月" like the clause text
+        else:
+            out.append(word)
+    return out
+
+
+def _merge_phrases(tokens: list[str], synonyms: SynonymTable) -> list[str]:
+    """Join neighbouring tokens that together spell a synonym-table phrase ("每个"+"月" -> "每个月")."""
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        for span in (3, 2):
+            if i + span <= len(tokens):
+                joined = "".join(tokens[i:i + span])
+                if index_token(joined) in synonyms.phrases:
+                    out.append(joined)
+                    i += span
+                    break
+        else:
+            out.append(tokens[i])
+            i += 1
+    return out
+
+
+def _term(text: str, kind: str, synonyms: SynonymTable) -> Term:
+    alts = set(synonyms.alternatives(text))
+    if len(text) >= 3:  # "统战工作" also as "统一战线工作": swap a synonym phrase inside a longer word
+        for size in range(min(len(text) - 1, synonyms.max_phrase_len), 1, -1):
+            for start in range(len(text) - size + 1):
+                part = text[start:start + size]
+                for alt in synonyms.alternatives(part):
+                    if len(alt) >= 2:
+                        alts.add(text[:start] + alt + text[start + size:])
+    alts.discard(text)
+    return Term(text=text, kind=kind, alternatives=tuple((a, SYNONYM_FACTOR) for a in sorted(alts)))
+
+
+def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
+    """The weighted terms of a question (weights are applied by the ranker from corpus statistics)."""
+    terms: list[Term] = []
+    seen: set[str] = set()
+    content: list[str] = []
+    for token in _merge_phrases(_tokens(question), synonyms):
+        text = index_token(token)
+        if not text or token in STOPWORDS or text in STOPWORDS:
+            continue
+        if token not in QUESTION_WORDS and text not in QUESTION_WORDS and not _HOW_MANY.match(text):
+            content.append(text)
+        if text in seen:
+            continue
+        seen.add(text)
+        how_many = _HOW_MANY.match(text)
+        kind = QUESTION if (how_many or token in QUESTION_WORDS or text in QUESTION_WORDS) else CONTENT
+        terms.append(_term(text, kind, synonyms))
+        if how_many and how_many.group(2) not in seen:  # "几篇" also asks about 篇
+            seen.add(how_many.group(2))
+            terms.append(_term(how_many.group(2), CONTENT, synonyms))
+    return QueryPlan(question=question, terms=tuple(terms), content="".join(content))

@@ -1,0 +1,112 @@
+"""Score candidate clauses for a question: weighted term coverage, rescored with rapidfuzz.
+
+coverage = sum(weight * match) / sum(weight) over the question's terms, where weight is the term's
+inverse document frequency (question words discounted, single characters halved, words the corpus
+never uses counted in full, which is what sinks off-topic questions) and match is 1 for the term in
+the clause text, a little less for a synonym or for a hit only in the clause's heading path, and
+partial credit for most of a long word's bigrams (typos). The final score mixes coverage with
+rapidfuzz's partial_ratio of the question's content words against the clause, so word order and
+near-misses count too. Scores fall in [0, 1]; the retriever's threshold decides what is an answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from knowledge.index import ClauseIndex, term_grams
+from knowledge.query import CONTENT, QueryPlan, Term
+
+COVERAGE_WEIGHT = 0.7
+FUZZY_WEIGHT = 0.3
+QUESTION_WORD_FACTOR = 0.25
+SINGLE_CHAR_FACTOR = 0.5
+UNKNOWN_FACTOR = 1.0
+HEADING_MATCH = 0.7
+PARTIAL_MATCH = 0.8
+PARENT_HEADING_FACTOR = 0.92  # a bare heading loses ties against the items under it
+CANDIDATES = 200
+FUZZY_POOL = 40
+
+
+@dataclass(frozen=True)
+class Scored:
+    number: int  # clause number in the index
+    score: float
+    coverage: float
+    fuzzy: float
+
+
+def term_weight(term: Term, index: ClauseIndex) -> float:
+    """How much finding this term says about a clause."""
+    df = index.df(term.text)
+    if df == 0:
+        df = max((index.df(alt) for alt, _ in term.alternatives), default=0)
+    weight = index.idf(df) * (UNKNOWN_FACTOR if df == 0 else 1.0)
+    if term.kind != CONTENT:
+        weight *= QUESTION_WORD_FACTOR
+    elif len(term.text) == 1:
+        weight *= SINGLE_CHAR_FACTOR
+    return weight
+
+
+def _bigram_share(word: str, text: str) -> float:
+    grams = term_grams(word)
+    return sum(g in text for g in grams) / len(grams) if grams else 0.0
+
+
+def term_match(term: Term, body: str, head: str) -> float:
+    """How well one clause (body text, heading path) contains the term, in [0, 1]."""
+    best = 0.0
+    for form, factor in term.forms:
+        if form in body:
+            return factor if factor >= 1.0 else max(best, factor)
+        if form in head:
+            best = max(best, factor * HEADING_MATCH)
+        elif factor >= 1.0 and len(form) >= 3 and best < PARTIAL_MATCH:
+            share = _bigram_share(form, body)
+            if share >= 0.5:
+                best = max(best, PARTIAL_MATCH * share)
+            else:
+                share = _bigram_share(form, head)
+                if share >= 0.5:
+                    best = max(best, PARTIAL_MATCH * share * HEADING_MATCH)
+    return best
+
+
+class Ranker:
+    """Stateless scoring over one ClauseIndex; safe to share between threads."""
+
+    def __init__(self, index: ClauseIndex) -> None:
+        self.index = index
+
+    def rank(self, plan: QueryPlan, limit: int = 10) -> list[Scored]:
+        if not plan.content_terms or not self.index.size:
+            return []
+        weights = [term_weight(t, self.index) for t in plan.terms]
+        total = sum(weights)
+        if total <= 0:
+            return []
+        lookups: list[tuple[str, float]] = []
+        for term, weight in zip(plan.terms, weights, strict=True):
+            for form, factor in term.forms:
+                grams = term_grams(form)
+                lookups.extend((g, weight * factor / len(grams)) for g in grams)
+        numbers = self.index.candidates(lookups, CANDIDATES)
+        covered: list[tuple[float, int]] = []
+        for number in numbers.tolist():
+            body, head = self.index.bodies[number], self.index.heads[number]
+            got = sum(w * term_match(t, body, head) for t, w in zip(plan.terms, weights, strict=True))
+            covered.append((got / total, number))
+        covered.sort(key=lambda x: (-x[0], x[1]))
+        scored: list[Scored] = []
+        for coverage, number in covered[:FUZZY_POOL]:
+            clause = self.index.clauses[number]
+            fuzzy = fuzz.partial_ratio(plan.content, self.index.bodies[number]) / 100 if len(plan.content) > 1 else 0.0
+            score = COVERAGE_WEIGHT * coverage + FUZZY_WEIGHT * fuzzy
+            if clause.is_heading and clause.has_children:
+                score *= PARENT_HEADING_FACTOR
+            scored.append(Scored(number, round(score, 4), round(coverage, 4), round(fuzzy, 4)))
+        scored.sort(key=lambda s: (-s.score, s.number))
+        return scored[:limit]

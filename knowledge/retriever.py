@@ -1,0 +1,160 @@
+"""The knowledge base as the rest of the bot sees it: load a corpus folder, answer questions, reload.
+
+`search` is pure CPU over an immutable snapshot (clauses, n-gram index, synonym table); `reload`
+builds a new snapshot and swaps one reference, so questions in flight finish on the old one and no
+lock is needed on the read path.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+
+from knowledge.index import ClauseIndex
+from knowledge.ingest import LoadReport, load_corpus
+from knowledge.query import analyse
+from knowledge.ranker import Ranker
+from knowledge.segment import Clause
+from knowledge.synonyms import SynonymTable
+
+if TYPE_CHECKING:
+    from bot.config import KnowledgeSettings
+
+log = logging.getLogger(__name__)
+
+DEFAULT_THRESHOLD = 0.5
+RUNNER_UP_FLOOR = 0.8  # runners-up shown only while at least this share of the threshold
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    text: str
+    doc: str
+    section: str
+    score: float
+    clause_id: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    question: str
+    answered: bool
+    hits: list[Hit]
+    suggestions: list[str]
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    index: ClauseIndex
+    ranker: Ranker
+    synonyms: SynonymTable
+    topics: tuple[str, ...]
+    report: LoadReport
+
+
+def _topics(clauses: Sequence[Clause]) -> tuple[str, ...]:
+    """Distinct heading titles (without numbering), in document order, for "you could ask about…"."""
+    seen: dict[str, None] = {}
+    for clause in clauses:
+        for heading in clause.headings:
+            if 2 <= len(heading) <= 30:
+                seen.setdefault(heading, None)
+    return tuple(seen)
+
+
+class Retriever:
+    """Answers questions from the plan documents in one folder."""
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        threshold: float = DEFAULT_THRESHOLD,
+        top: int = 3,
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self.corpus_dir = Path(corpus_dir)
+        self.threshold = threshold
+        self.default_top = top
+        self._extra_synonyms = dict(synonyms or {})
+        self._reload_lock = threading.Lock()
+        self._snapshot = self._build()
+
+    @classmethod
+    def load(cls, settings: KnowledgeSettings) -> Retriever:
+        """A retriever over settings.corpus_dir, with the office's threshold, top and synonyms."""
+        return cls(settings.corpus_dir, settings.threshold, settings.top, settings.synonyms)
+
+    @classmethod
+    def from_clauses(
+        cls, clauses: Sequence[Clause], threshold: float = DEFAULT_THRESHOLD,
+        synonyms: Mapping[str, Sequence[str]] | None = None,
+    ) -> Retriever:
+        """A retriever over ready-made clauses (benchmarks, tests); reload() is then a no-op rebuild."""
+        self = cls.__new__(cls)
+        self.corpus_dir = Path()
+        self.threshold = threshold
+        self.default_top = 3
+        self._extra_synonyms = dict(synonyms or {})
+        self._reload_lock = threading.Lock()
+        index = ClauseIndex(clauses)
+        table = SynonymTable.build(self._extra_synonyms)
+        report = LoadReport(corpus_dir="(in memory)", clauses=len(clauses))
+        self._snapshot = _Snapshot(index, Ranker(index), table, _topics(clauses), report)
+        return self
+
+    def _build(self) -> _Snapshot:
+        loaded = load_corpus(self.corpus_dir)
+        index = ClauseIndex(loaded.clauses)
+        table = SynonymTable.build(self._extra_synonyms)
+        return _Snapshot(index, Ranker(index), table, _topics(loaded.clauses), loaded.report)
+
+    def reload(self) -> LoadReport:
+        """Re-read the corpus folder (new, changed and removed files) without a restart."""
+        with self._reload_lock:
+            snapshot = self._build()
+            self._snapshot = snapshot
+        return snapshot.report
+
+    @property
+    def report(self) -> LoadReport:
+        return self._snapshot.report
+
+    @property
+    def clauses(self) -> list[Clause]:
+        return self._snapshot.index.clauses
+
+    def topics(self) -> list[str]:
+        """Headings the knowledge base knows, in document order."""
+        return list(self._snapshot.topics)
+
+    def search(self, question: str, top: int = 3) -> SearchResult:
+        """Best clauses for a question, or answered=False with nearby topics when nothing is confident."""
+        snap = self._snapshot
+        plan = analyse(question, snap.synonyms)
+        ranked = snap.ranker.rank(plan, limit=max(top, 1))
+        if not ranked or ranked[0].score < self.threshold:
+            return SearchResult(question, False, [], self._suggest(snap, question, plan.content))
+        floor = self.threshold * RUNNER_UP_FLOOR
+        hits = []
+        for scored in ranked[:top]:
+            if hits and scored.score < floor:
+                break
+            clause = snap.index.clauses[scored.number]
+            hits.append(Hit(clause.text, clause.doc, clause.section, scored.score, clause.clause_id))
+        return SearchResult(question, True, hits, [])
+
+    def _suggest(self, snap: _Snapshot, question: str, content: str) -> list[str]:
+        """Topics nearest the question; the first few top-level topics when nothing is near."""
+        if content and snap.topics:
+            found = process.extract(content, snap.topics, scorer=fuzz.partial_ratio, limit=MAX_SUGGESTIONS,
+                                    score_cutoff=50)
+            if found:
+                return [topic for topic, _, _ in found]
+        return list(snap.topics[:MAX_SUGGESTIONS])

@@ -1,0 +1,98 @@
+"""The synonym table: how liaisons say it (一年, 村里, 咋) versus how the plans write it (全年, 村居, 怎么).
+
+Built-in defaults below are general colloquial/official equivalents; the office adds its own in
+config.yaml under `knowledge.synonyms` (word -> list of equivalents), merged on top. Each entry makes
+its words mutual equivalents (one hop, not a transitive closure, so 村 ~ 社区 does not drag in
+everything else that 社区 is like).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from knowledge.normalize import index_text
+
+DEFAULT_SYNONYMS: dict[str, list[str]] = {
+    # time and frequency
+    "全年": ["一年", "每年", "年度", "一整年"],
+    "每月": ["每个月", "一个月", "月度", "按月"],
+    "每季度": ["每个季度", "一个季度", "一季度", "季度", "按季度"],
+    "年初": ["年头", "开年"],
+    "年终": ["年底", "年末"],
+    "不少于": ["至少", "最少", "起码", "不低于"],
+    "几次": ["不少于", "至少", "次数", "多少次", "几回", "几遍", "多少回"],
+    "几篇": ["不少于", "至少", "篇数", "多少篇"],
+    "次": ["回", "趟", "遍"],
+    "定期": ["经常", "按时"],
+    # places and people
+    "村居": ["村里", "社区", "村", "村委会", "居委会", "村委"],
+    "联络员": ["信息员", "网格员"],
+    "工作人员": ["干部", "同志"],
+    "民营企业家": ["老板", "企业主", "企业家"],
+    "民营企业": ["私企", "民企", "私营企业"],
+    "民营经济": ["非公经济", "非公有制经济", "私营经济"],
+    "留学归国人员": ["留学回国人员", "海归", "留学回来的人", "归国留学人员"],
+    "归侨侨眷": ["侨眷", "侨属", "归侨", "华侨家属"],
+    "台胞台属": ["台胞", "台属", "台湾同胞"],
+    "新的社会阶层": ["新阶层", "新社会阶层"],
+    "宗教活动场所": ["寺庙", "教堂", "清真寺", "庙宇", "宗教场所"],
+    "统一战线": ["统战"],
+    "党工委": ["党委", "街道党委"],
+    # actions
+    "报送": ["报", "上报", "交", "提交", "报给"],
+    "开展": ["搞", "办", "举办", "组织"],
+    "建立": ["建", "成立", "搭建", "组建"],
+    "制定": ["定", "出台", "订", "制订"],
+    "研究": ["讨论", "商量", "研讨"],
+    "会议": ["开会", "例会"],
+    "培训": ["轮训", "学习班"],
+    "学习": ["学"],
+    "慰问": ["看望", "探望"],
+    "治理": ["整治", "整顿"],
+    "排查": ["摸排", "摸底", "检查"],
+    "宣传": ["宣讲", "宣传教育"],
+    "处置": ["处理", "应对"],
+    # things
+    "信息库": ["数据库", "人才库", "资料库", "台账", "名册"],
+    "方案": ["计划", "预案"],
+    "责任状": ["责任书"],
+    "突发事件": ["突发情况", "紧急情况"],
+    "矛盾纠纷": ["纠纷", "矛盾"],
+    # question words
+    "怎么": ["咋", "怎样", "如何", "怎么样"],
+    "什么": ["啥", "啥子"],
+}
+
+
+class SynonymTable:
+    """Equivalents of a word, all in index form (see knowledge.normalize.index_text)."""
+
+    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
+        neighbours: dict[str, set[str]] = {}
+        for key, values in entries:
+            group = {index_text(w) for w in [key, *values]} - {""}
+            for word in group:
+                neighbours.setdefault(word, set()).update(group - {word})
+        self._neighbours = {w: frozenset(alts) for w, alts in neighbours.items()}
+        self.phrases = frozenset(w for w in self._neighbours if len(w) >= 2)
+        self.max_phrase_len = max((len(p) for p in self.phrases), default=0)
+
+    @classmethod
+    def build(cls, extra: Mapping[str, Iterable[str]] | None = None, defaults: bool = True) -> SynonymTable:
+        """Built-in defaults (unless `defaults` is False) merged with the office's own table."""
+        entries: list[tuple[str, Iterable[str]]] = list(DEFAULT_SYNONYMS.items()) if defaults else []
+        for key, values in (extra or {}).items():
+            if isinstance(values, str):
+                values = [values]
+            entries.append((str(key), [str(v) for v in values or []]))
+        return cls(entries)
+
+    def alternatives(self, word: str) -> frozenset[str]:
+        """Equivalents of `word` (index form), not including the word itself."""
+        return self._neighbours.get(word, frozenset())
+
+    def __contains__(self, word: object) -> bool:
+        return word in self._neighbours
+
+    def __len__(self) -> int:
+        return len(self._neighbours)
