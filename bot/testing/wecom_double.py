@@ -406,6 +406,54 @@ class _Handler(BaseHTTPRequestHandler):
         return 200, headers, media.content, 0
 
 
+class CallbackBuilder:
+    """Builds callbacks the way WeCom sends them: encrypted body + signed query, for tests and benches."""
+
+    def __init__(self, token: str, aes_key: str, corp_id: str, agent_id: str = "1000002") -> None:
+        from bot.wecom.crypto import CallbackCrypto
+
+        self.crypto = CallbackCrypto(token, aes_key, corp_id, 10**10)  # signs any timestamp
+        self.token, self.corp_id, self.agent_id = token, corp_id, agent_id
+
+    def envelope(self, inner_xml: str, timestamp: int, nonce: str | None = None) -> tuple[dict[str, str], bytes]:
+        """(query params, body) for a POST carrying `inner_xml`."""
+        from wechatpy.crypto import _get_signature
+
+        nonce = nonce or secrets.token_hex(5)
+        encrypt = self.crypto._prp.encrypt(inner_xml, self.corp_id).decode()
+        body = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><Encrypt><![CDATA[{encrypt}]]>"
+                f"</Encrypt><AgentID><![CDATA[{self.agent_id}]]></AgentID></xml>").encode()
+        query = {"msg_signature": _get_signature(self.token, str(timestamp), nonce, encrypt),
+                 "timestamp": str(timestamp), "nonce": nonce}
+        return query, body
+
+    def text(self, user: str, content: str, msg_id: str, timestamp: int) -> tuple[dict[str, str], bytes]:
+        from bot.wecom.render import cdata
+
+        inner = (f"<xml><ToUserName>{cdata(self.corp_id)}</ToUserName><FromUserName>{cdata(user)}</FromUserName>"
+                 f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                 f"<Content>{cdata(content)}</Content><MsgId>{msg_id}</MsgId><AgentID>{self.agent_id}</AgentID></xml>")
+        return self.envelope(inner, timestamp)
+
+    def event(self, user: str, event: str, timestamp: int, event_key: str = "") -> tuple[dict[str, str], bytes]:
+        from bot.wecom.render import cdata
+
+        inner = (f"<xml><ToUserName>{cdata(self.corp_id)}</ToUserName><FromUserName>{cdata(user)}</FromUserName>"
+                 f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                 f"<Event>{cdata(event)}</Event><EventKey>{cdata(event_key)}</EventKey>"
+                 f"<AgentID>{self.agent_id}</AgentID></xml>")
+        return self.envelope(inner, timestamp)
+
+    def verify_url(self, echo: str, timestamp: int) -> dict[str, str]:
+        """Query params of a URL-verification GET whose decrypted echostr is `echo`."""
+        from wechatpy.crypto import _get_signature
+
+        nonce = secrets.token_hex(5)
+        echostr = self.crypto._prp.encrypt(echo, self.corp_id).decode()
+        return {"msg_signature": _get_signature(self.token, str(timestamp), nonce, echostr),
+                "timestamp": str(timestamp), "nonce": nonce, "echostr": echostr}
+
+
 def wecom_api_fixture() -> Iterator[WeComDouble]:
     """Body of the `wecom_api` pytest fixture: a started double, stopped afterwards."""
     with WeComDouble() as api:

@@ -64,7 +64,7 @@ class CallbackCrypto:
 
     # ------------------------------------------------------------------ checks
 
-    def _now(self) -> float:
+    def now(self) -> float:
         if self._clock is None:
             import time
 
@@ -76,7 +76,7 @@ class CallbackCrypto:
         if not timestamp or not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
             raise MalformedCallback("timestamp missing or not a number")
         ts = int(timestamp)
-        if abs(self._now() - ts) > self.window_s:
+        if abs(self.now() - ts) > self.window_s:
             raise StaleTimestamp(f"timestamp {ts} outside the {self.window_s}s window")
         return ts
 
@@ -125,5 +125,5 @@ class CallbackCrypto:
     def encrypt_reply(self, xml: str, nonce: str | None = None, timestamp: int | None = None) -> str:
         """Plain reply XML -> the encrypted, signed envelope WeCom expects as a passive reply."""
         nonce = nonce or str(secrets.randbelow(10**10))
-        ts = str(timestamp if timestamp is not None else int(self._now()))
+        ts = str(timestamp if timestamp is not None else int(self.now()))
         return self._wechat._encrypt_message(xml, nonce, ts, lambda _key: self._prp)

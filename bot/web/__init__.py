@@ -1,0 +1,1 @@
+"""HTTP: the Starlette app (callback, health, admin) and the uvicorn runner."""

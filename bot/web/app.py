@@ -1,0 +1,156 @@
+"""The Starlette app: a thin adapter between HTTP and the processor.
+
+The callback route checks, decrypts and parses into an IncomingMessage, asks the processor for a
+reply and renders it; no business logic lives here. Every refusal (503 unconfigured, 413 too
+large, 400 malformed, 403 signature / corp / timestamp) happens before the processor is called,
+so a refused request changes no state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.wecom.crypto import CallbackCrypto
+from bot.wecom.errors import BadSignature, CallbackError, MalformedCallback, StaleTimestamp, WrongCorp
+from bot.wecom.parse import parse_message
+from bot.wecom.render import encrypted_text_reply
+
+if TYPE_CHECKING:
+    from bot.context import Services
+    from bot.messages import IncomingMessage
+
+log = logging.getLogger(__name__)
+
+STATUS = {MalformedCallback: 400, BadSignature: 403, StaleTimestamp: 403, WrongCorp: 403}
+XML = "application/xml; charset=utf-8"
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _refuse(exc: CallbackError, request: Request) -> Response:
+    status = STATUS.get(type(exc), 400)
+    client = request.client.host if request.client else "?"
+    log.warning("callback refused %d %s from %s: %s", status, type(exc).__name__, client, exc)
+    return PlainTextResponse("forbidden" if status == 403 else "bad request", status_code=status)
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    """The request body, refusing (before reading it all) anything over `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class CallbackEndpoint:
+    """GET (URL verification) and POST (messages) on /wecom/callback."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        w = services.settings.wecom
+        self.max_body = w.max_body_bytes
+        self.crypto: CallbackCrypto | None = None
+        if w.callback_ready:
+            assert w.token and w.aes_key and w.corp_id
+            self.crypto = CallbackCrypto(w.token, w.aes_key, w.corp_id, w.timestamp_window_s, services.clock)
+        else:
+            log.warning("WECOM_CORP_ID/WECOM_TOKEN/WECOM_AES_KEY not all set: /wecom/callback answers 503")
+        processor = services.processor
+        self._process_async = getattr(processor, "process_async", None)
+
+    async def _process(self, msg: IncomingMessage) -> str | None:
+        if self._process_async is not None:
+            return await self._process_async(msg)
+        assert self.services.processor is not None, "processor not wired"
+        return await anyio.to_thread.run_sync(self.services.processor.process, msg)
+
+    async def verify(self, request: Request) -> Response:
+        if self.crypto is None:
+            return PlainTextResponse("callback not configured", status_code=503)
+        q = request.query_params
+        try:
+            echo = self.crypto.verify_url(q.get("msg_signature"), q.get("timestamp"), q.get("nonce"), q.get("echostr"))
+        except CallbackError as exc:
+            return _refuse(exc, request)
+        return Response(echo.encode("utf-8"), media_type="text/plain; charset=utf-8")
+
+    async def receive(self, request: Request) -> Response:
+        if self.crypto is None:
+            return PlainTextResponse("callback not configured", status_code=503)
+        try:
+            body = await _read_body(request, self.max_body)
+        except _TooLarge:
+            log.warning("callback refused 413: body over %d bytes", self.max_body)
+            return PlainTextResponse("payload too large", status_code=413)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        q = request.query_params
+        try:
+            inner = self.crypto.decrypt_message(body, q.get("msg_signature"), q.get("timestamp"), q.get("nonce"))
+            msg = parse_message(inner)
+        except CallbackError as exc:
+            return _refuse(exc, request)
+        try:
+            reply = await self._process(msg)
+        except Exception:  # noqa: BLE001 - log with context; WeCom retries a 500, dedupe keeps it single
+            log.exception("processing failed: user=%s key=%s", msg.user, msg.dedupe_key)
+            return Response(status_code=500)
+        if not reply:
+            return Response(b"", media_type="text/plain")
+        envelope = encrypted_text_reply(self.crypto, msg.user, reply, int(self.crypto.now()), msg.agent_id)
+        return Response(envelope.encode("utf-8"), media_type=XML)
+
+
+def create_app(services: Services, *, extra_routes: Iterable[BaseRoute] = (),
+               on_startup: Iterable[Callable[[], None]] = (),
+               on_shutdown: Iterable[Callable[[], None]] = ()) -> Starlette:
+    """The ASGI app for one process: callback, health, and the admin pages when present."""
+    callback = CallbackEndpoint(services)
+
+    async def healthz(request: Request) -> Response:
+        report = await anyio.to_thread.run_sync(services.health)
+        return JSONResponse(report, status_code=200 if report.get("status") == "ok" else 503)
+
+    routes: list[BaseRoute] = [
+        Route("/wecom/callback", callback.verify, methods=["GET"]),
+        Route("/wecom/callback", callback.receive, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    try:
+        from bot.admin.routes import admin_routes
+    except ImportError:
+        log.info("admin pages not installed")
+    else:
+        routes.extend(admin_routes(services))
+    routes.extend(extra_routes)
+    starting, stopping = list(on_startup), list(on_shutdown)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        for hook in starting:
+            await anyio.to_thread.run_sync(hook)
+        try:
+            yield
+        finally:
+            for hook in stopping:
+                await anyio.to_thread.run_sync(hook)
+
+    return Starlette(routes=routes, lifespan=lifespan)
