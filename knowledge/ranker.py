@@ -18,8 +18,9 @@ from rapidfuzz import fuzz
 from knowledge.index import ClauseIndex, term_grams
 from knowledge.query import CONTENT, QueryPlan, Term
 
-COVERAGE_WEIGHT = 0.7
-FUZZY_WEIGHT = 0.3
+COVERAGE_WEIGHT = 0.6
+BIGRAM_WEIGHT = 0.2
+FUZZY_WEIGHT = 0.2
 QUESTION_WORD_FACTOR = 0.25
 SINGLE_CHAR_FACTOR = 0.5
 UNKNOWN_FACTOR = 1.0
@@ -35,6 +36,7 @@ class Scored:
     number: int  # clause number in the index
     score: float
     coverage: float
+    bigrams: float
     fuzzy: float
 
 
@@ -80,6 +82,12 @@ class Ranker:
 
     def __init__(self, index: ClauseIndex) -> None:
         self.index = index
+        self._rare_idf = index.idf(1)
+
+    def _content_bigrams(self, content: str) -> list[tuple[str, float]]:
+        """Distinct bigrams of the question's content words, weighted by idf (unseen ones as if rare)."""
+        grams = dict.fromkeys(content[i:i + 2] for i in range(len(content) - 1))
+        return [(g, min(self.index.idf(len(self.index.postings(g))), self._rare_idf)) for g in grams]
 
     def rank(self, plan: QueryPlan, limit: int = 10) -> list[Scored]:
         if not plan.content_terms or not self.index.size:
@@ -100,13 +108,17 @@ class Ranker:
             got = sum(w * term_match(t, body, head) for t, w in zip(plan.terms, weights, strict=True))
             covered.append((got / total, number))
         covered.sort(key=lambda x: (-x[0], x[1]))
+        pairs = self._content_bigrams(plan.content)
+        pair_total = sum(w for _, w in pairs)
         scored: list[Scored] = []
         for coverage, number in covered[:FUZZY_POOL]:
             clause = self.index.clauses[number]
-            fuzzy = fuzz.partial_ratio(plan.content, self.index.bodies[number]) / 100 if len(plan.content) > 1 else 0.0
-            score = COVERAGE_WEIGHT * coverage + FUZZY_WEIGHT * fuzzy
+            body = self.index.bodies[number]
+            fuzzy = fuzz.partial_ratio(plan.content, body) / 100 if len(plan.content) > 1 else 0.0
+            bigrams = sum(w for g, w in pairs if g in body) / pair_total if pair_total else 0.0
+            score = COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
             if clause.is_heading and clause.has_children:
                 score *= PARENT_HEADING_FACTOR
-            scored.append(Scored(number, round(score, 4), round(coverage, 4), round(fuzzy, 4)))
+            scored.append(Scored(number, round(score, 4), round(coverage, 4), round(bigrams, 4), round(fuzzy, 4)))
         scored.sort(key=lambda s: (-s.score, s.number))
         return scored[:limit]
