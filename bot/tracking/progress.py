@@ -117,7 +117,7 @@ def office_overview(session: Session, local_day: date) -> list[dict[str, object]
         period = current_period(task, local_day)
         counts = done_counts(session, task, [p.userid for p in who], period)
         for p in who:
-            rows.append({"task": task.title, "task_key": task.key, "period": period.key, "userid": p.userid,
+            rows.append({"task": task.title, "task_key": task.key, "cadence": task.cadence, "period": period.key, "userid": p.userid,
                          "name": p.name, "village": p.village, "done": counts[p.userid],
                          "target": task.target, "due": period.end.isoformat()})
     return rows

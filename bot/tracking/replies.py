@@ -1,0 +1,96 @@
+"""Rendering of report and progress replies. Pure: data in, Chinese text out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from bot.db.models import Report
+from bot.periods import Period
+from bot.tracking import texts
+from bot.tracking.progress import TaskProgress
+
+
+def format_date(d: date, today: date) -> str:
+    """11月19日（周四）, with the year when it is not this year."""
+    head = f"{d.month}月{d.day}日" if d.year == today.year else f"{d.year}年{d.month}月{d.day}日"
+    return f"{head}（周{texts.WEEKDAY_NAMES[d.weekday()]}）"
+
+
+def short_date(d: date, today: date) -> str:
+    return f"{d.month}月{d.day}日" if d.year == today.year else f"{d.year}年{d.month}月{d.day}日"
+
+
+def period_label(cadence: str, period: Period, today: date) -> str:
+    if period.contains(today):
+        return texts.PERIOD_LABEL_CURRENT.get(cadence, "")
+    if cadence == "monthly":
+        return f"{period.start.year}年{period.start.month}月"
+    if cadence == "quarterly":
+        return f"{period.start.year}年第{(period.start.month - 1) // 3 + 1}季度"
+    if cadence == "yearly":
+        return f"{period.start.year}年"
+    return ""
+
+
+def progress_line(p: TaskProgress, today: date) -> str:
+    left = p.target - p.done
+    tail = texts.PROGRESS_DONE_TAIL if left <= 0 else texts.PROGRESS_LEFT_TAIL.format(left=left)
+    return texts.CONFIRM_PROGRESS.format(period=period_label(p.cadence, p.period, today), title=p.title,
+                                         done=p.done, target=p.target, tail=tail)
+
+
+def participants_text(n: int | None) -> str:
+    return f"{n}人" if n is not None else ""
+
+
+def confirmation(report: Report, task_title: str | None, progress: TaskProgress | None, today: date, *,
+                 duplicate: bool = False) -> str:
+    lines = [texts.CONFIRM.format(
+        id=report.id,
+        date=format_date(report.activity_date, today),
+        participants=participants_text(report.participants) or texts.NO_PARTICIPANTS.format(id=report.id),
+        village=report.village or texts.UNKNOWN,
+        task=task_title or texts.NO_TASK.format(id=report.id),
+        activity=report.activity,
+    )]
+    if duplicate:
+        lines[0] = lines[0] + texts.DUPLICATE_NOTE
+    if progress is not None:
+        lines.append(progress_line(progress, today))
+    lines.append(texts.CONFIRM_FOOTER.format(id=report.id))
+    return "\n".join(lines)
+
+
+def task_choices(titles: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {t}" for i, t in enumerate(titles, 1))
+
+
+def report_line(report: Report, today: date) -> str:
+    return texts.REPORT_LINE.format(
+        id=report.id,
+        date=short_date(report.activity_date, today),
+        village=report.village,
+        activity=_clip(report.activity, 24),
+        participants=f"，{report.participants}人" if report.participants is not None else "",
+        task=report.task.title if report.task else "未归入任务",
+        photos=texts.REPORT_PHOTOS.format(n=len(report.photos)) if report.photos else "",
+        status=texts.REPORT_WITHDRAWN_MARK if report.status == "withdrawn" else "",
+    )
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def progress_report(name: str, village: str, items: Sequence[TaskProgress], today: date) -> str:
+    if not items:
+        return texts.PROGRESS_EMPTY
+    lines = [texts.PROGRESS_HEAD.format(name=name, village=village or texts.UNKNOWN)]
+    for i, p in enumerate(items, 1):
+        left = p.target - p.done
+        tail = texts.PROGRESS_DONE_TAIL if left <= 0 else texts.PROGRESS_LEFT_TAIL.format(left=left)
+        lines.append(texts.PROGRESS_LINE.format(i=i, title=p.title, period=period_label(p.cadence, p.period, today),
+                                                done=p.done, target=p.target, due=short_date(p.due, today),
+                                                tail=tail))
+    return "\n".join(lines)
