@@ -1,0 +1,239 @@
+"""CLI verbs: roster import|list, tasks list|extract, reports list|export (see INTERFACE.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from bot.tracking import texts
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.db.database import Database
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser_class = subparsers._parser_class  # the lead's parser: bad usage -> exit 2
+    roster = subparsers.add_parser("roster", help="liaisons and admins")
+    rsub = roster.add_subparsers(dest="roster_verb", required=True, parser_class=parser_class)
+    imp = rsub.add_parser("import", help="import people from CSV or XLSX")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_roster_import)
+    lst = rsub.add_parser("list", help="list the roster")
+    lst.add_argument("--json", action="store_true")
+    lst.set_defaults(func=cmd_roster_list)
+
+    tasks = subparsers.add_parser("tasks", help="tasks from the plan")
+    tsub = tasks.add_subparsers(dest="tasks_verb", required=True, parser_class=parser_class)
+    tl = tsub.add_parser("list", help="tasks with cadence, target and source clause")
+    tl.add_argument("--json", action="store_true")
+    tl.set_defaults(func=cmd_tasks_list)
+    te = tsub.add_parser("extract", help="show the obligations found in the corpus (--write FILE to save)")
+    te.add_argument("--json", action="store_true")
+    te.add_argument("--write", metavar="FILE")
+    te.set_defaults(func=cmd_tasks_extract)
+
+    reports = subparsers.add_parser("reports", help="reports from liaisons")
+    psub = reports.add_subparsers(dest="reports_verb", required=True, parser_class=parser_class)
+    pl = psub.add_parser("list", help="list reports")
+    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD")
+    pl.add_argument("--village")
+    pl.set_defaults(func=cmd_reports_list)
+    pe = psub.add_parser("export", help="export to .xlsx or .csv")
+    pe.add_argument("file")
+    pe.add_argument("--since", type=_iso_date, metavar="YYYY-MM-DD")
+    pe.add_argument("--village")
+    pe.set_defaults(func=cmd_reports_export)
+
+
+def _iso_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from None
+
+
+def _fail(message: str) -> int:
+    print(f"run.py: {message}", file=sys.stderr)
+    return 2
+
+
+def _db(settings: Settings) -> Database:
+    from bot.db.database import Database
+
+    db = Database(settings.database_url)
+    db.upgrade()
+    return db
+
+
+def _sync(db: Database, settings: Settings) -> None:
+    from bot.tracking.tasks import sync_tasks
+
+    if Path(settings.tasks_file).exists():
+        with db.session() as session:
+            sync_tasks(session, Path(settings.tasks_file))
+
+
+def _emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+# ---------------------------------------------------------------- roster
+
+
+def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tracking.roster import RosterFileError, import_roster, read_roster_file
+
+    try:
+        read = read_roster_file(args.file)
+    except RosterFileError as exc:
+        return _fail(str(exc))
+    for err in read.errors:
+        print(texts.CLI_ROSTER_ROW_ERROR.format(row=err.row, reason=err.reason))
+    if not read.rows:
+        return _fail(f"{args.file}: {texts.CLI_ROSTER_NOTHING}")
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            result = import_roster(session, read.rows)
+            missing = [(p.userid, p.name, p.village) for p in result.not_in_file]
+    finally:
+        db.dispose()
+    print(texts.CLI_ROSTER_SUMMARY.format(rows=len(read.rows), created=len(result.created),
+                                          updated=len(result.updated), unchanged=len(result.unchanged),
+                                          errors=len(read.errors)))
+    if result.reactivated:
+        print(texts.CLI_ROSTER_REACTIVATED.format(who="、".join(result.reactivated)))
+    if missing:
+        print(texts.CLI_ROSTER_NOT_IN_FILE.format(n=len(missing)))
+        for userid, name, village in missing:
+            print(f"  {userid}\t{name}\t{village}")
+    return 0
+
+
+def cmd_roster_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.models import Person
+
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            people = session.scalars(select(Person).order_by(Person.role.desc(), Person.village, Person.userid)).all()
+            rows = [{"userid": p.userid, "name": p.name, "village": p.village, "role": p.role, "active": p.active}
+                    for p in people]
+    finally:
+        db.dispose()
+    for row in rows:
+        if args.json:
+            _emit(row)
+        else:
+            state = "" if row["active"] else "（停用）"
+            print(f"{row['userid']}\t{row['name']}\t{row['village'] or '-'}\t"
+                  f"{texts.ROLE_NAMES.get(str(row['role']), row['role'])}{state}")
+    return 0
+
+
+# ---------------------------------------------------------------- tasks
+
+
+def _task_dict(t: Any) -> dict[str, Any]:
+    return {"key": t.key, "title": t.title, "cadence": t.cadence, "target": t.target,
+            "due_date": t.due_date.isoformat() if t.due_date else None, "audience": t.audience,
+            "audience_filter": t.audience_filter or {}, "keywords": list(t.keywords or []),
+            "reminder_stages": t.reminder_stages, "active": t.active,
+            "source": {"doc": t.source_doc, "section": t.source_section, "clause": t.source_text}}
+
+
+def _print_task(d: dict[str, Any]) -> None:
+    due = f"，截止{d['due_date']}" if d.get("due_date") else ""
+    off = "" if d.get("active", True) else "（停用）"
+    print(f"{d['key']}  {d['title']}{off}\n    {texts.CADENCE_LABELS.get(d['cadence'], d['cadence'])} {d['target']} 次{due}"
+          f"，对象：{texts.AUDIENCE_LABELS.get(d['audience'], d['audience'])}"
+          f"\n    关键词：{'、'.join(d['keywords'])}\n    出处：{d['source']['section']}｜{d['source']['clause']}")
+
+
+def cmd_tasks_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.models import Task
+    from bot.tracking.tasks import TasksFileError
+
+    db = _db(settings)
+    try:
+        try:
+            _sync(db, settings)
+        except TasksFileError as exc:
+            return _fail(str(exc))
+        with db.session() as session:
+            rows = [_task_dict(t) for t in session.scalars(select(Task).order_by(Task.id)).all()]
+    finally:
+        db.dispose()
+    for row in rows:
+        _emit(row) if args.json else _print_task(row)
+    return 0
+
+
+def cmd_tasks_extract(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tracking.tasks import extract_tasks, write_tasks_file
+
+    specs = extract_tasks(Path(settings.knowledge.corpus_dir))
+    if args.write:
+        write_tasks_file(specs, Path(args.write))
+        print(texts.CLI_TASKS_SYNCED.format(path=args.write, n=len(specs)))
+        return 0
+    for spec in specs:
+        d = spec.to_yaml()
+        d.setdefault("due_date", None)
+        _emit(d) if args.json else _print_task(d)
+    return 0
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _reports(settings: Settings, since: date | None, village: str | None) -> tuple[list[Any], dict[str, str], Any]:
+    from bot.tracking.reports import list_reports, people_names
+
+    db = _db(settings)
+    try:
+        with db.session() as session:
+            reports = list_reports(session, since=since, village=village)
+            for r in reports:  # load what the output needs before the session closes
+                _ = r.task, r.photos
+            names = people_names(session)
+    finally:
+        db.dispose()
+    return reports, names, settings.tz
+
+
+def cmd_reports_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tracking.export import export_rows
+    from bot.tracking.reports import report_record
+
+    reports, names, tz = _reports(settings, args.since, args.village)
+    if args.json:
+        for r in reports:
+            _emit(report_record(r, names))
+        return 0
+    for row in export_rows(reports, names, tz):
+        print("\t".join(str(c) for c in row))
+    return 0
+
+
+def cmd_reports_export(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.tracking.export import ExportError, export_rows, write_export
+
+    path = Path(args.file)
+    if path.suffix.lower() not in (".xlsx", ".csv"):
+        return _fail(f"{path.name}: the file must end in .xlsx or .csv")
+    reports, names, tz = _reports(settings, args.since, args.village)
+    try:
+        write_export(path, export_rows(reports, names, tz))
+    except (ExportError, OSError) as exc:
+        return _fail(str(exc))
+    print(texts.CLI_EXPORTED.format(n=len(reports), path=path))
+    return 0
