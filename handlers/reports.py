@@ -367,19 +367,29 @@ def my_reports(msg: IncomingMessage, ctx: HandlerContext) -> str:
     return "\n".join(lines)
 
 
+def _spool_followup(ctx: HandlerContext, state: dict[str, Any], answer: Any) -> None:
+    """The database went away mid-conversation: keep what we have, with this answer applied."""
+    draft = ReportDraft.from_json(state["draft"]) if state.get("draft") else None
+    need = state.get("need")
+    if need == "activity" or draft is None:
+        text = f"{state.get('text') or ''}，{answer}".strip("，")
+        spool_report(ctx.services, userid=ctx.user, text=text, msg_key=state["source"], today=ctx.today())
+    else:
+        if need == "date" and answer not in (None, "yes"):
+            draft.activity_date = date.fromisoformat(answer)
+        elif need == "task" and isinstance(answer, int) and 0 < answer <= len(state.get("choices") or []):
+            draft.task_key = state["choices"][answer - 1][0]
+        spool_report(ctx.services, userid=ctx.user, text=draft.raw_text, msg_key=draft.source_msg_key,
+                     today=ctx.today(), draft=draft)
+    ctx.conversation.clear()
+
+
 @router.route(msg_type("text"), in_state(KIND), followup_answer)
 def followup(msg: IncomingMessage, ctx: HandlerContext, state: dict[str, Any], answer: Any) -> str:
     try:
         person = ctx.person()
     except DB_DOWN_ERRORS:
-        if state.get("draft"):
-            draft = ReportDraft.from_json(state["draft"])
-            spool_report(ctx.services, userid=ctx.user, text=draft.raw_text, msg_key=draft.source_msg_key,
-                         today=ctx.today(), draft=draft)
-        else:
-            spool_report(ctx.services, userid=ctx.user, text=normalize_command(msg.text), msg_key=state["source"],
-                         today=ctx.today())
-        ctx.conversation.clear()
+        _spool_followup(ctx, state, answer)
         return texts.SPOOLED
     refusal = _refusal(person, ctx.user)
     if refusal:

@@ -100,6 +100,10 @@ class TcpProxy:
     def stop(self) -> None:
         """Close the port and every open connection: new connects are refused, old ones break."""
         if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
         with self._lock:

@@ -113,8 +113,9 @@ def after_db_success(services: Services) -> None:
         services.background(drain_spool, services)
 
 
-def ensure_drainer(services: Services, interval_s: float = DRAIN_INTERVAL_S) -> None:
+def ensure_drainer(services: Services, interval_s: float | None = None) -> None:
     """One daemon thread per process that retries the spool until it is empty."""
+    interval_s = interval_s or float(services.extras.get("report_spool_interval_s", DRAIN_INTERVAL_S))
     lock = services.extras.setdefault("report_spool_drainer_lock", threading.Lock())
     with lock:
         thread = services.extras.get("report_spool_drainer")
