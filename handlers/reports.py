@@ -20,7 +20,7 @@ from bot.filters import in_state, msg_type, normalize_command, regex, text_equal
 from bot.tracking import texts
 from bot.tracking.dates import find_date, parse_date_answer
 from bot.tracking.numbers import find_participants, to_int
-from bot.tracking.photos import attach_photo, fetch_photo, photo_count, recent_report, retry_photos
+from bot.tracking.photos import attach_photo, fetch_photo, fetch_then_retry, photo_count, recent_report
 from bot.tracking.progress import task_progress
 from bot.tracking.replies import (
     confirmation,
@@ -244,8 +244,7 @@ def photo(msg: IncomingMessage, ctx: HandlerContext) -> str:
         n = photo_count(session, report.id)
         rid, activity, pid = report.id, report.activity, pic.id
     if created:
-        ctx.services.background(fetch_photo, ctx.services, pid)
-        ctx.services.background(retry_photos, ctx.services)
+        ctx.services.background(fetch_then_retry, ctx.services, pid)
     return texts.PHOTO_ATTACHED.format(id=rid, activity=activity[:20], n=n)
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 PHOTO_WINDOW = timedelta(minutes=10)
 MEDIA_LIFETIME = timedelta(days=3)
 MAX_ATTEMPTS = 20
+STALE_PENDING = timedelta(minutes=2)
 EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
 
 
@@ -108,13 +109,21 @@ def _write_durably(target: Path, content: bytes) -> None:
     os.replace(tmp, target)
 
 
+def fetch_then_retry(services: Services, photo_id: int) -> None:
+    """The background job after a new photo: fetch it, then give earlier failures another go."""
+    fetch_photo(services, photo_id)
+    retry_photos(services)
+
+
 def retry_photos(services: Services) -> tuple[int, int]:
     """Fetch photos still pending or failed whose media id has not expired; returns (stored, still failing)."""
     now = services.clock.now()
     with services.db.session() as session:
         ids = session.scalars(
             select(ReportPhoto.id).where(
-                or_(ReportPhoto.status == "pending", ReportPhoto.status == "failed"),
+                # a fresh pending photo is being fetched by its own job; only stale ones are retried here
+                or_(ReportPhoto.status == "failed",
+                    and_(ReportPhoto.status == "pending", ReportPhoto.created_at < now - STALE_PENDING)),
                 ReportPhoto.attempts < MAX_ATTEMPTS,
                 ReportPhoto.created_at >= now - MEDIA_LIFETIME,
             ).order_by(ReportPhoto.id)
