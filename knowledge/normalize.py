@@ -38,10 +38,9 @@ def display_text(text: str) -> str:
     text = unicodedata.normalize("NFKC", text.translate(_HALFWIDTH_CJK_PUNCT))
     text = _CONTROL.sub("", text)
     text = _SPACES.sub(" ", text).strip()
-    text = _SPACE_BEFORE_LATIN.sub("", text)
-    text = _SPACE_AFTER_LATIN.sub("", text)
-    text = _pair_quotes(text)
-    return text
+    if " " in text:
+        text = _SPACE_AFTER_LATIN.sub("", _SPACE_BEFORE_LATIN.sub("", text))
+    return _pair_quotes(text)
 
 
 def _pair_quotes(text: str) -> str:

@@ -31,11 +31,20 @@ TYPO_RULES: tuple[tuple[str, str], ...] = (
     (r"重要知识批示", "重要指示批示"),
 )
 
-_COMPILED = tuple((re.compile(p), r) for p, r in TYPO_RULES)
+_LOOKAROUND = re.compile(r"\(\?<?[=!][^)]*\)")
+
+
+def _trigger(pattern: str) -> str:
+    """The literal core of a rule (pattern without its look-arounds), checked before running the regex."""
+    return _LOOKAROUND.sub("", pattern)
+
+
+_COMPILED = tuple((_trigger(p), re.compile(p), r) for p, r in TYPO_RULES)
 
 
 def fix_typos(text: str) -> str:
     """Apply the typo table; the text must already be width-normalised."""
-    for pattern, replacement in _COMPILED:
-        text = pattern.sub(replacement, text)
+    for trigger, pattern, replacement in _COMPILED:
+        if trigger in text:
+            text = pattern.sub(replacement, text)
     return text
