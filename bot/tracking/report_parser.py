@@ -81,16 +81,25 @@ def find_village(text: str, villages: Sequence[str]) -> tuple[str, int, int] | N
                 names.append((b, v))
     names.sort(key=lambda item: len(item[0]), reverse=True)
     for name, village in names:
-        pos = text.find(name)
-        if pos >= 0:
-            end = pos + len(name)
-            if village != name and text.startswith(village[len(name):], end):
-                end = pos + len(village)
+        for m in re.finditer(re.escape(name), text):
+            pos, end = m.start(), m.end()
+            if village != name:
+                if text.startswith(village[len(name):], end):
+                    end = pos + len(village)
+                elif pos > 0 and _is_cjk(text[pos - 1]) and text[pos - 1] not in _PLACE_LEAD:
+                    continue  # a bare 团结 inside 民族团结 is not 团结嘎查
             return village, pos, end
     m = _PLACE.search(text)
     if m:
         return m.group("v"), m.start("v"), m.end("v")
     return None
+
+
+_PLACE_LEAD = "在到赴于去和与及、"
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
 
 
 def _keyword_score(task: TaskRef, text: str) -> float:
