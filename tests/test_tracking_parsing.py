@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 from bot.tracking.accuracy import FIELDS, evaluate
 from bot.tracking.dates import find_date, parse_date_answer
 from bot.tracking.numbers import cn_to_int, find_participants, int_to_cn
-from bot.tracking.report_parser import TaskRef, clean_activity, find_village, match_tag, match_task, parse_report
+from bot.tracking.report_parser import (
+    TaskRef,
+    clean_activity,
+    find_village,
+    match_tag,
+    match_task,
+    parse_report,
+)
 
 DATA = Path(__file__).parent / "data" / "reports"
 days = st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31))
