@@ -24,17 +24,25 @@ class FileProblem:
     file: str
     reason: str
 
+    def __str__(self) -> str:
+        return f"{self.file} ({self.reason})"
+
 
 @dataclass(frozen=True)
 class LoadReport:
     """What a (re)load found: files loaded, clauses made, files that failed or were skipped."""
 
     corpus_dir: str
-    files: tuple[str, ...] = ()
+    loaded: tuple[str, ...] = ()  # names of the files that were read
     clauses: int = 0
     errors: tuple[FileProblem, ...] = ()
     skipped: tuple[FileProblem, ...] = ()
     seconds: float = 0.0
+
+    @property
+    def files(self) -> int:
+        """How many files were read."""
+        return len(self.loaded)
 
     @property
     def ok(self) -> bool:
@@ -42,9 +50,9 @@ class LoadReport:
 
     def summary(self) -> str:
         """One line for logs and the admin page."""
-        text = f"{len(self.files)} files, {self.clauses} clauses from {self.corpus_dir} in {self.seconds:.2f}s"
+        text = f"{self.files} files, {self.clauses} clauses from {self.corpus_dir} in {self.seconds:.2f}s"
         if self.errors:
-            text += "; unreadable: " + ", ".join(f"{p.file} ({p.reason})" for p in self.errors)
+            text += "; unreadable: " + ", ".join(str(p) for p in self.errors)
         return text
 
 
@@ -106,7 +114,7 @@ def load_corpus(corpus_dir: Path) -> LoadedCorpus:
         clauses.extend(found)
     report = LoadReport(
         corpus_dir=str(corpus_dir),
-        files=tuple(files),
+        loaded=tuple(files),
         clauses=len(clauses),
         errors=tuple(errors),
         skipped=tuple(skipped),

@@ -23,6 +23,7 @@ from knowledge.query import analyse
 from knowledge.ranker import Ranker
 from knowledge.segment import Clause
 from knowledge.synonyms import SynonymTable
+from knowledge.typos import fix_typos
 
 if TYPE_CHECKING:
     from bot.config import KnowledgeSettings
@@ -49,6 +50,7 @@ class SearchResult:
     answered: bool
     hits: list[Hit]
     suggestions: list[str]
+    best_guess: Hit | None = None  # when declined: the nearest clause, for the office's review only
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class _Snapshot:
     topics: tuple[str, ...]
     report: LoadReport
 
+    @property
+    def top_topics(self) -> tuple[str, ...]:
+        """Top-level headings, in document order."""
+        seen = dict.fromkeys(fix_typos(c.headings[0]) for c in self.index.clauses if c.headings)
+        return tuple(t for t in seen if t in self.topics)
+
 
 def _topics(clauses: Sequence[Clause]) -> tuple[str, ...]:
     """Distinct heading titles (without numbering), in document order, for "you could ask about…"."""
@@ -66,7 +74,7 @@ def _topics(clauses: Sequence[Clause]) -> tuple[str, ...]:
     for clause in clauses:
         for heading in clause.headings:
             if 2 <= len(heading) <= 30:
-                seen.setdefault(heading, None)
+                seen.setdefault(fix_typos(heading), None)  # a prompt to type, so spelled right
     return tuple(seen)
 
 
@@ -145,22 +153,24 @@ class Retriever:
         snap = self._snapshot
         plan = analyse(question, snap.synonyms)
         ranked = snap.ranker.rank(plan, limit=max(top, 1))
-        if not ranked or ranked[0].score < self.threshold:
-            return SearchResult(question, False, [], self._suggest(snap, question, plan.content))
+        hits = [self._hit(snap, s.number, s.score) for s in ranked[:max(top, 1)]]
+        if not hits or hits[0].score < self.threshold:
+            guess = hits[0] if hits else None
+            return SearchResult(question, False, [], self._suggest(snap, plan.content), guess)
         floor = self.threshold * RUNNER_UP_FLOOR
-        hits = []
-        for scored in ranked[:top]:
-            if hits and scored.score < floor:
-                break
-            clause = snap.index.clauses[scored.number]
-            hits.append(Hit(clause.text, clause.doc, clause.section, scored.score, clause.clause_id))
-        return SearchResult(question, True, hits, [])
+        kept = [hits[0]] + [h for h in hits[1:top] if h.score >= floor]
+        return SearchResult(question, True, kept, [])
 
-    def _suggest(self, snap: _Snapshot, question: str, content: str) -> list[str]:
+    @staticmethod
+    def _hit(snap: _Snapshot, number: int, score: float) -> Hit:
+        clause = snap.index.clauses[number]
+        return Hit(clause.text, clause.doc, clause.section, score, clause.clause_id)
+
+    def _suggest(self, snap: _Snapshot, content: str) -> list[str]:
         """Topics nearest the question; the first few top-level topics when nothing is near."""
         if content and snap.topics:
             found = process.extract(content, snap.topics, scorer=fuzz.partial_ratio, limit=MAX_SUGGESTIONS,
                                     score_cutoff=50)
             if found:
                 return [topic for topic, _, _ in found]
-        return list(snap.topics[:MAX_SUGGESTIONS])
+        return list((snap.top_topics or snap.topics)[:MAX_SUGGESTIONS])
