@@ -165,3 +165,22 @@ def proxy_to(host: str, port: int) -> Iterator[TcpProxy]:
         yield proxy
     finally:
         proxy.stop()
+
+
+def report_in_process(db_url: str, data_dir: str, tasks_file: str, msg_fields: dict, barrier, out) -> None:  # noqa: ANN001
+    """A whole bot process with its own in-memory state (no shared dedupe): only the DB key can guard."""
+    from bot.app import build_services
+    from bot.config import build_settings
+    from bot.messages import IncomingMessage
+    from bot.state.memory import MemoryStateStore
+    from bot.wecom.sender import LogSender
+
+    settings = build_settings({"database_url": db_url, "data_dir": data_dir, "tasks_file": tasks_file})
+    services = build_services(settings, sender=LogSender(), state=MemoryStateStore(), migrate=False)
+    from bot.tracking.tasks import ensure_tasks
+
+    ensure_tasks(services)
+    barrier.wait(timeout=30)
+    reply = services.processor.process(IncomingMessage(**msg_fields), budget_s=None)
+    out.put(reply)
+    services.close()
