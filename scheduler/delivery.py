@@ -85,15 +85,17 @@ class DeliveryLog:
         won: dict[Key, Claimed] = {}
         fresh = sorted((r for r in requests if r.retry_row is None), key=lambda r: r.key)
         d = ReminderDelivery
+        table = d.__table__
+        # Core executemany ("insertmanyvalues"): compiled once, batched by SQLAlchemy, RETURNING only winners.
+        stmt = (self._insert(table)
+                .on_conflict_do_nothing(index_elements=["task_id", "userid", "period_key", "stage"])
+                .returning(table.c.id, table.c.task_id, table.c.userid, table.c.period_key, table.c.stage))
         for part in chunked(fresh, INSERT_CHUNK):
             values = [{"task_id": r.task_id, "userid": r.userid, "period_key": r.period_key, "stage": r.stage,
                        "status": "pending", "done": r.done, "target": r.target, "attempts": 1,
                        "created_at": now} for r in part]
-            stmt = (self._insert(d).values(values)
-                    .on_conflict_do_nothing(index_elements=["task_id", "userid", "period_key", "stage"])
-                    .returning(d.id, d.task_id, d.userid, d.period_key, d.stage))
             with self.db.session() as session:
-                for row_id, task_id, userid, period_key, stage in session.execute(stmt):
+                for row_id, task_id, userid, period_key, stage in session.connection().execute(stmt, values):
                     won[(task_id, userid, period_key, stage)] = Claimed(row_id, 1)
         for r in (r for r in requests if r.retry_row is not None):
             row_id, attempts, status = r.retry_row  # type: ignore[misc]

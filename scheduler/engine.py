@@ -68,13 +68,16 @@ class ReminderEngine:
         self.batch = BatchSender(services.sender, max_in_flight=self.settings.reminders.max_in_flight,
                                  backoff_s=backoff_s)
 
-    def run_pass(self, now: datetime | None = None, *, dry_run: bool = False) -> PassReport:
-        """One pass at `now` (default: the clock). With dry_run nothing is claimed or sent."""
+    def run_pass(self, now: datetime | None = None, *, dry_run: bool = False, full: bool = True) -> PassReport:
+        """One pass at `now` (default: the clock). With dry_run nothing is claimed or sent.
+
+        full=False skips pairs that cannot be due (see ReminderPlanner.plan): same sends, shorter report.
+        """
         started = time.monotonic()
         now = now or self.services.clock.now()
         report = PassReport(now, dry_run)
         with self.services.db.session() as session:
-            plan = self.planner.plan(session, now)
+            plan = self.planner.plan(session, now, full=full)
             esc_plan = self.escalation.plan(session, now)
         report.candidates = plan.candidates
         due = plan.due()

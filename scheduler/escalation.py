@@ -78,12 +78,13 @@ class EscalationPlanner:
         ).all()
         if not self.rules.allowed(now):
             return EscalationPlan(admins, [], frozenset())
+        tasks = session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id)).all()
+        due = [(task, period) for task in tasks if (period := self.ended_period(task, now)) is not None]
+        if not due:
+            return EscalationPlan(admins, [], frozenset())
         people = session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.userid)).all()
         ended: list[EndedTask] = []
-        for task in session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id)).all():
-            period = self.ended_period(task, now)
-            if period is None:
-                continue
+        for task, period in due:
             who = [p for p in people if applies_to(task, p)]
             counts: dict[str, int] = {}
             for part in chunked([p.userid for p in who], QUERY_CHUNK):

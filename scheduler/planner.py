@@ -108,8 +108,13 @@ class ReminderPlanner:
     def stages_of(self, task: Task) -> list[StageSpec]:
         return parse_stages(task.reminder_stages, self.default_stages)
 
-    def plan(self, session: Session, now: datetime, *, userids: Iterable[str] | None = None) -> Plan:
-        """Every active (person, task) pair of the current periods, with its status at `now`."""
+    def plan(self, session: Session, now: datetime, *, userids: Iterable[str] | None = None,
+             full: bool = True) -> Plan:
+        """Every active (person, task) pair of the current periods, with its status at `now`.
+
+        With full=False (the scheduler's minute-by-minute pass) only pairs that may be due are
+        looked at: nothing in quiet hours, no task without a live stage, nobody whose row is final.
+        """
         local_day = now.astimezone(self.tz).date()
         plan = Plan(now, local_day)
         people_q = select(Person).where(Person.active.is_(True)).order_by(Person.userid)
@@ -118,6 +123,8 @@ class ReminderPlanner:
         people = session.scalars(people_q).all()
         tasks = session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id)).all()
         allowed_now = self.rules.allowed(now)
+        if not full and not allowed_now:
+            return plan
         for task in tasks:
             try:
                 specs = self.stages_of(task)
@@ -128,14 +135,18 @@ class ReminderPlanner:
             period = current_period(task, local_day)
             if not period.contains(local_day):
                 continue  # a once task before its period or after its due date
+            stage = live_stage(specs, period, now, self.rules)
+            if stage is None and not full:
+                continue
             who = [p for p in people if applies_to(task, p)]
             if not who:
                 continue
-            stage = live_stage(specs, period, now, self.rules)
+            rows = self._rows(session, task.id, period.key, stage.key) if stage else {}
+            if not full:
+                who = [p for p in who if p.userid not in rows or retry_ready(*rows[p.userid][1:], now)]
             counts: dict[str, int] = {}
             for part in chunked([p.userid for p in who], QUERY_CHUNK):
                 counts.update(done_counts(session, task, part, period))
-            rows = self._rows(session, task.id, period.key, stage.key) if stage else {}
             for p in who:
                 done = counts.get(p.userid, 0)
                 cand = Candidate(PersonRef(p.userid, p.name, p.village), task.id, task.title, period,

@@ -83,7 +83,7 @@ class ReminderScheduler:
             return None
         try:
             sync_tasks_file(self.services)
-            report = self.engine.run_pass(self.services.clock.now())
+            report = self.engine.run_pass(self.services.clock.now(), full=False)
             self.last_report = report
             if self.on_pass is not None:
                 self.on_pass(report)

@@ -217,3 +217,17 @@ def test_withdrawn_report_makes_a_person_behind_again(db: Database, bot: Bot) ->
     with db.session() as s:
         s.execute(update(Report).values(status="withdrawn"))
     assert statuses(bot.run(sh(2026, 11, 23, 10, 0))) == {("u1", t): "sent"}
+
+
+def test_lean_pass_sends_the_same_and_skips_what_cannot_be_due(db: Database, bot: Bot) -> None:
+    t = add_task(db, "m", target=1)
+    idle = add_task(db, "q", cadence="quarterly", target=1)  # no stage live on Nov 23
+    for u in ("u1", "u2", "u3"):
+        add_person(db, u)
+    add_reports(db, "u3", t, date(2026, 11, 4))
+    assert bot.engine.run_pass(sh(2026, 11, 23, 22, 0), full=False).candidates == []  # quiet hours: nothing
+    lean = bot.engine.run_pass(sh(2026, 11, 23, 9, 30), full=False)
+    assert statuses(lean) == {("u1", t): "sent", ("u2", t): "sent", ("u3", t): "on-track"}
+    assert all(c.task_id != idle for c in lean.candidates)
+    assert statuses(bot.engine.run_pass(sh(2026, 11, 23, 9, 31), full=False)) == {("u3", t): "on-track"}
+    assert len(bot.sender.sent) == 1
