@@ -148,3 +148,19 @@ def test_encrypted_reply_decrypts_to_the_reply_text():
     reply = xmltodict.parse(inner)["xml"]
     assert reply["Content"] == "您好，这是回复 ]]> ok"
     assert (reply["ToUserName"], reply["FromUserName"], reply["CreateTime"]) == ("zhangsan", "wwcorp", "1800000000")
+
+
+def test_parser_refuses_a_dtd_even_without_the_byte_check(monkeypatch):
+    """Second line of defence: the expat hooks refuse DTDs if the byte-level check were ever bypassed."""
+    import bot.wecom.xmlsafe as xmlsafe
+
+    monkeypatch.setattr(xmlsafe, "ensure_safe_xml", lambda raw: None)
+    for raw in (BILLION_LAUGHS, EXTERNAL_ENTITY, EXTERNAL_DTD, PARAMETER_ENTITY):
+        with pytest.raises(MalformedCallback):
+            xmlsafe.parse_xml(raw)
+
+
+def test_a_repeated_field_is_refused_not_guessed():
+    with pytest.raises(MalformedCallback):
+        parse_message(b"<xml><FromUserName>a</FromUserName><FromUserName>b</FromUserName>"
+                      b"<MsgType>text</MsgType><CreateTime>1</CreateTime></xml>")
