@@ -141,7 +141,7 @@ class ReminderEngine:
             log.warning("periods ended with people behind, but the roster has no active admin to tell")
             return
         requests = [ClaimRequest(e.task_id, admin, e.period.key, ESCALATION_STAGE, len(e.section.behind),
-                                 e.considered)
+                                 e.considered, plan.retry.get((e.task_id, admin, e.period.key)))
                     for e in plan.ended for admin in plan.admins
                     if (e.task_id, admin, e.period.key) not in plan.sent_before]
         if not requests:

@@ -10,7 +10,7 @@ that was down longer than that skips it rather than reporting on a long-closed p
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Person, ReminderDelivery, Task
 from bot.periods import Period
 from bot.tracking.progress import applies_to, current_period, done_counts
-from scheduler.planner import QUERY_CHUNK, chunked
+from scheduler.planner import QUERY_CHUNK, chunked, retry_ready
 from scheduler.render import BehindPerson, EscalationSection
 from scheduler.stages import ESCALATION_STAGE, QuietRules, escalation_instant, parse_hhmm
 
@@ -46,7 +46,8 @@ class EndedTask:
 class EscalationPlan:
     admins: Sequence[str]  # userids of active admins
     ended: Sequence[EndedTask]
-    sent_before: frozenset[tuple[int, str, str]]  # (task_id, admin, period_key) already claimed earlier
+    sent_before: frozenset[tuple[int, str, str]]  # (task_id, admin, period_key) claimed earlier, final
+    retry: dict[tuple[int, str, str], tuple[int, int, str]] = field(default_factory=dict)  # -> (id, attempts, status)
 
 
 class EscalationPlanner:
@@ -96,12 +97,17 @@ class EscalationPlanner:
             section = EscalationSection(task.title, period.key, task.target, period.end, behind)
             ended.append(EndedTask(task.id, task.title, period, task.target, len(who), section))
         sent: set[tuple[int, str, str]] = set()
+        retry: dict[tuple[int, str, str], tuple[int, int, str]] = {}
         if ended and admins:
             d = ReminderDelivery
             rows = session.execute(
-                select(d.task_id, d.userid, d.period_key)
+                select(d.task_id, d.userid, d.period_key, d.id, d.status, d.attempts, d.created_at)
                 .where(d.stage == ESCALATION_STAGE, d.task_id.in_([e.task_id for e in ended]),
                        d.userid.in_(list(admins)))
             ).all()
-            sent = {(t, u, p) for t, u, p in rows}
-        return EscalationPlan(admins, ended, frozenset(sent))
+            for t, u, p, row_id, status, attempts, created_at in rows:
+                if retry_ready(status, attempts, created_at, now):
+                    retry[(t, u, p)] = (row_id, attempts, status)
+                else:
+                    sent.add((t, u, p))
+        return EscalationPlan(admins, ended, frozenset(sent), retry)

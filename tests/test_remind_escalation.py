@@ -121,3 +121,28 @@ def test_short_summary_is_whole() -> None:
     behind = [BehindPerson("u1", "张红", "红山村", 1)]
     text = render_escalation([EscalationSection("宣讲", "2026-Q4", 2, date(2026, 12, 31), behind)], date(2027, 1, 1))
     assert "另有" not in text and "红山村：张红1/2" in text
+
+
+def test_failed_summary_is_retried_by_a_later_pass(db: Database, tmp_path) -> None:
+    from datetime import timedelta
+
+    from bot.testing.wecom_double import WeComDouble
+    from bot.wecom.sender import WeComSender
+    from tests.conftest import make_settings
+
+    setup_office(db)
+    with WeComDouble() as api:
+        settings = make_settings(tmp_path, wecom=api.wecom_settings())
+        sender = WeComSender(api.corp_id, api.secret, api.agent_id, api_base=api.base_url)
+        eng = ReminderEngine(make_services(settings, db, FixedClock(sh(2026, 12, 1, 9, 30)), sender),
+                             backoff_s=0.0)
+        api.fail_always(-1, "message/send")
+        first = eng.run_pass(sh(2026, 12, 1, 9, 30))
+        assert {e.status for e in first.escalations} == {"failed"}
+        api.clear_failures()
+        assert eng.run_pass(sh(2026, 12, 1, 9, 31)).escalations == []  # backoff: not yet
+        retried = eng.run_pass(sh(2026, 12, 1, 9, 30) + timedelta(minutes=3))
+        assert sorted((e.admin, e.status) for e in retried.escalations) == [("a1", "sent"), ("a2", "sent")]
+        assert len(api.texts_to("a1")) == 1
+        assert eng.run_pass(sh(2026, 12, 1, 11, 0)).escalations == []
+    assert {r.status for r in deliveries(db)} == {"sent"}
