@@ -36,6 +36,7 @@ def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_services
     from bot.clock import FixedClock
     from bot.tracking.tasks import TasksFileError
+    from bot.wecom.sender import LogSender
     from scheduler.engine import ReminderEngine
     from scheduler.runner import sync_tasks_file
 
@@ -47,13 +48,18 @@ def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
             print(f"remind: --at is not an ISO 8601 date-time: {args.at!r}", file=sys.stderr)
             return 2
     services = build_services(settings, clock=clock)
+    dry_run = args.dry_run
+    if not dry_run and isinstance(services.sender, LogSender):
+        # Claiming rows without a way to send would use up this stage's reminders for nothing.
+        print("remind: WECOM_SECRET is not set, so nothing can be sent: this is a dry run", file=sys.stderr)
+        dry_run = True
     try:
         try:
             sync_tasks_file(services)
         except TasksFileError as exc:
             print(f"remind: tasks file {settings.tasks_file}: {exc}", file=sys.stderr)
             return 2
-        report = ReminderEngine(services).run_pass(services.clock.now(), dry_run=args.dry_run)
+        report = ReminderEngine(services).run_pass(services.clock.now(), dry_run=dry_run)
     finally:
         services.close()
     if args.json:

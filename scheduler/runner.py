@@ -105,8 +105,17 @@ class ReminderScheduler:
         log.info("reminder scheduler stopped")
 
 
-def start_hook(services: Services) -> Callable[[], None]:
-    """A `serve` start hook ("scheduler.runner:start_hook"): starts the scheduler, returns its stop."""
+def start_hook(services: Services) -> Callable[[], None] | None:
+    """A `serve` start hook ("scheduler.runner:start_hook"): starts the scheduler, returns its stop.
+
+    Without WECOM_SECRET (a LogSender) nothing is scheduled: a pass would mark this stage's
+    reminders as delivered when they were only logged.
+    """
+    from bot.wecom.sender import LogSender
+
+    if isinstance(services.sender, LogSender):
+        log.warning("reminder scheduler not started: WECOM_SECRET is not set, reminders could not be sent")
+        return None
     scheduler = ReminderScheduler(services)
     scheduler.start()
     return scheduler.shutdown

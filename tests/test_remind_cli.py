@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -18,11 +19,20 @@ KEYS = {"userid", "task", "period", "done", "target", "status"}
 
 
 @pytest.fixture
-def cli(sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def api() -> Iterator[WeComDouble]:
+    with WeComDouble() as double:
+        yield double
+
+
+@pytest.fixture
+def cli(sqlite_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, api: WeComDouble):  # noqa: ANN201
     config = tmp_path / "config.yaml"
     config.write_text(f"tasks_file: {tmp_path / 'none.yaml'}\ndata_dir: {tmp_path / 'data'}\n", encoding="utf-8")
-    for name in ("WECOM_SECRET", "WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_API_BASE", "REDIS_URL", "BOT_TIMEZONE"):
+    for name in ("REDIS_URL", "BOT_TIMEZONE"):
         monkeypatch.delenv(name, raising=False)
+    for name, value in {"WECOM_CORP_ID": api.corp_id, "WECOM_SECRET": api.secret,
+                        "WECOM_AGENT_ID": str(api.agent_id), "WECOM_API_BASE": api.base_url}.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.setenv("BOT_CONFIG", str(config))
     monkeypatch.setenv("DATABASE_URL", sqlite_db.url)
     t = add_task(sqlite_db, "m", title="工作动态信息", target=2)
@@ -72,23 +82,27 @@ def test_bad_usage_exits_2_with_one_line(cli: Database, capsys: pytest.CaptureFi
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
 
 
-def test_failed_delivery_is_reported_and_exit_status_1(cli: Database, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch,
+def test_failed_delivery_is_reported_and_exit_status_1(cli: Database, api: WeComDouble,
                                                        capsys: pytest.CaptureFixture) -> None:
-    with WeComDouble() as api:
-        for name, value in {"WECOM_CORP_ID": api.corp_id, "WECOM_SECRET": api.secret,
-                            "WECOM_AGENT_ID": str(api.agent_id), "WECOM_API_BASE": api.base_url}.items():
-            monkeypatch.setenv(name, value)
-        api.fail_always(60020, "message/send")
-        code, lines, _ = run(capsys, "--at", "2026-11-23T09:30", "--json")
+    api.fail_always(60020, "message/send")
+    code, lines, _ = run(capsys, "--at", "2026-11-23T09:30", "--json")
     assert code == 1 and by_user(lines)["u1"] == "failed"
 
 
-def test_office_timezone_on_a_utc_host(sqlite_db: Database, tmp_path: Path) -> None:
+def test_without_a_secret_nothing_is_claimed(cli: Database, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture) -> None:
+    """Regression: a pass through the log-only sender used to mark the stage's reminders as sent."""
+    monkeypatch.delenv("WECOM_SECRET")
+    code, lines, text = run(capsys, "--at", "2026-11-23T09:30", "--json")
+    assert code == 0 and by_user(lines)["u1"] == "dry-run" and "WECOM_SECRET" in text
+    assert deliveries(cli) == []
+
+
+def test_office_timezone_on_a_utc_host(sqlite_db: Database, tmp_path: Path, api: WeComDouble) -> None:
     """A TZ=UTC process: dates, periods and quiet hours still follow Asia/Shanghai (UTC+8)."""
     add_task(sqlite_db, "m", title="工作动态信息", target=1, reminder_stages=[{"days_before": 0, "time": "06:00"}])
     add_person(sqlite_db, "u1")
-    env = cli_env(tmp_path, sqlite_db.url, None, None,
+    env = cli_env(tmp_path, sqlite_db.url, api, None,
                   config_extra='reminders:\n  quiet_start: "23:30"\n  quiet_end: "06:30"\n')
 
     def remind(at: str) -> tuple[str, str]:
@@ -101,3 +115,4 @@ def test_office_timezone_on_a_utc_host(sqlite_db: Database, tmp_path: Path) -> N
     assert remind("2026-11-29T22:00:00Z") == ("2026-11", "quiet-hours")  # 06:00 local: stage due, still quiet
     assert remind("2026-11-29T22:30:00Z") == ("2026-11", "sent")  # 06:30 local: quiet hours over
     assert remind("2026-11-30T17:00:00Z") == ("2026-12", "not-due")  # already 1 December in Shanghai
+    assert len(api.texts_to("u1")) == 1

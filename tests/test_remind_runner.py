@@ -67,8 +67,19 @@ def test_disabled_reminders_start_nothing(db: Database, tmp_path) -> None:
 
 
 def test_start_hook_returns_the_stop(db: Database, settings: Settings) -> None:
-    stop = start_hook(make_services(settings, db))
-    stop()
+    from bot.testing.wecom_double import WeComDouble
+    from bot.wecom.sender import WeComSender
+
+    with WeComDouble() as api:
+        sender = WeComSender(api.corp_id, api.secret, api.agent_id, api_base=api.base_url)
+        stop = start_hook(make_services(settings, db, sender=sender))
+        assert stop is not None
+        stop()
+
+
+def test_start_hook_without_a_secret_schedules_nothing(db: Database, settings: Settings) -> None:
+    """Regression: passes through the log-only sender would use up reminders that nobody received."""
+    assert start_hook(make_services(settings, db, sender=LogSender())) is None
 
 
 @pytest.mark.redis
