@@ -215,6 +215,11 @@ async def _python_driver(host: str, port: int, lines: list[str], connections: in
     async def worker() -> None:
         nonlocal bad
         reader, writer = await asyncio.open_connection(host, port)
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            import socket
+
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         while time.monotonic() < stop_at:
             req = raw[next(counter) % len(raw)]
             started = time.perf_counter()
@@ -242,7 +247,12 @@ async def _python_driver(host: str, port: int, lines: list[str], connections: in
 
 def run_python(port: int, file: Path, connections: int, duration: int) -> dict:
     lines = file.read_text(encoding="utf-8").splitlines()
-    return asyncio.run(_python_driver("127.0.0.1", port, lines, connections, duration))
+    try:
+        import uvloop
+
+        return uvloop.run(_python_driver("127.0.0.1", port, lines, connections, duration))
+    except ImportError:
+        return asyncio.run(_python_driver("127.0.0.1", port, lines, connections, duration))
 
 
 # ---------------------------------------------------------------------- profile

@@ -149,6 +149,13 @@ def test_url_verification_refuses_a_stale_request(web_one: Web):
     assert web_one.client.get(URL, params=params).text == "12345"
 
 
+@pytest.mark.parametrize("drop", ["msg_signature", "timestamp", "nonce", "echostr"])
+def test_url_verification_with_a_missing_parameter_is_400(web_one: Web, drop: str):
+    params = web_one.wecom.verify_url("12345", web_one.now)
+    r = web_one.client.get(URL, params={k: v for k, v in params.items() if k != drop})
+    assert r.status_code == 400 and "12345" not in r.text
+
+
 def test_healthz_reports_db_and_redis(web: Web):
     r = web.client.get("/healthz")
     body = r.json()

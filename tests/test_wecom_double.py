@@ -75,3 +75,9 @@ def test_requests_are_served_concurrently_with_latency():
     finally:
         gen.close()
     assert api._server is None  # the generator stopped the server
+
+
+def test_fail_sequence_scripts_each_call(wecom_api):
+    token = _token(wecom_api)
+    wecom_api.fail_sequence([0, 60020, 0, 45009], "message/send")
+    assert [_send(wecom_api, token)["errcode"] for _ in range(5)] == [0, 60020, 0, 45009, 0]

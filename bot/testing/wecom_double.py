@@ -1,9 +1,11 @@
 """A local HTTP double of the WeCom server API, speaking its wire format.
 
 Endpoints: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, POST /cgi-bin/media/upload,
-GET /cgi-bin/media/get. Every call is recorded; errors (any errcode, for the next N calls or
-always), latency, hangs, dropped connections, expired tokens and invalid users can be injected.
-It runs on 127.0.0.1 on a free port in a background thread and serves requests concurrently.
+GET /cgi-bin/media/get. Every call is recorded; errors (any errcode, for the next N calls, per
+call, or always), latency, hangs, dropped connections, expired tokens and invalid users can be
+injected. It runs on 127.0.0.1 on a free port in a background thread and serves requests
+concurrently (a thread per connection). `CallbackBuilder` plays the other direction: WeCom's
+encrypted callbacks to the bot.
 
     with WeComDouble() as api:
         settings = build_settings({"wecom": api.wecom_settings()})
@@ -176,6 +178,12 @@ class WeComDouble:
         with self._lock:
             self._failures.append(_Failure(errcode, endpoint, n))
 
+    def fail_sequence(self, errcodes: list[int], endpoint: str | None = None) -> None:
+        """Per-call script: the next calls answer these errcodes in turn (0 = answer normally)."""
+        with self._lock:
+            for code in errcodes:
+                self._failures.append(_Failure(code, endpoint, 1))
+
     def fail_always(self, errcode: int, endpoint: str | None = None) -> None:
         with self._lock:
             self._failures.append(_Failure(errcode, endpoint, None))
@@ -227,7 +235,7 @@ class WeComDouble:
             injected = None
             for failure in self._failures:
                 if failure.matches(endpoint):
-                    injected = failure.errcode
+                    injected = failure.errcode or None
                     if failure.remaining is not None:
                         failure.remaining -= 1
                         if failure.remaining <= 0:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
+from requests.adapters import HTTPAdapter
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
@@ -33,7 +34,8 @@ log = logging.getLogger(__name__)
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid credential, invalid token, token expired
 MAX_USERS_PER_CALL = 1000
 NETWORK_ERROR = -1  # errcode recorded when no answer came back (timeout, refused, bad JSON)
-TOKEN_MARGIN_S = 300  # cached tokens expire this much before WeCom's expires_in
+TOKEN_MARGIN_S = 300
+POOL_SIZE = 32  # cached tokens expire this much before WeCom's expires_in
 
 
 class MediaError(RuntimeError):
@@ -79,6 +81,10 @@ class _Client(WeChatClient):
                  session: Any) -> None:
         super().__init__(corp_id, secret, session=session, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = api_base if api_base.endswith("/") else api_base + "/"
+        # requests keeps 10 connections per host by default; reminder fan-out runs more threads than that.
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+        self._http.mount("https://", adapter)
+        self._http.mount("http://", adapter)
         self._fetch_lock = threading.Lock()
         digest = hashlib.sha256(f"{corp_id}\0{secret}".encode()).hexdigest()[:16]
         self._token_key = f"wecom_token_{digest}"
