@@ -55,6 +55,8 @@ class QueryPlan:
     question: str
     terms: tuple[Term, ...]
     content: str  # the content words run together, for fuzzy comparison
+    phrase: str = ""  # content and question words run together, in order, for phrase (bigram) evidence
+    question_chars: frozenset[int] = frozenset()  # positions in `phrase` that belong to question words
 
     @property
     def content_terms(self) -> tuple[Term, ...]:
@@ -115,12 +117,18 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
     terms: list[Term] = []
     seen: set[str] = set()
     content: list[str] = []
+    phrase: list[str] = []
+    question_chars: set[int] = set()
     for token in _merge_phrases(_tokens(question), synonyms):
         text = index_token(token)
         if not text or token in STOPWORDS or text in STOPWORDS:
             continue
+        at = sum(map(len, phrase))
+        phrase.append(text)
         if token not in QUESTION_WORDS and text not in QUESTION_WORDS and not _HOW_MANY.match(text):
             content.append(text)
+        else:
+            question_chars.update(range(at, at + len(text)))
         if text in seen:
             continue
         seen.add(text)
@@ -130,4 +138,5 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
         if how_many and how_many.group(2) not in seen:  # "几篇" also asks about 篇
             seen.add(how_many.group(2))
             terms.append(_term(how_many.group(2), CONTENT, synonyms))
-    return QueryPlan(question=question, terms=tuple(terms), content="".join(content))
+    return QueryPlan(question=question, terms=tuple(terms), content="".join(content), phrase="".join(phrase),
+                     question_chars=frozenset(question_chars))

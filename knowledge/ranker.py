@@ -18,9 +18,11 @@ from rapidfuzz import fuzz
 from knowledge.index import ClauseIndex, term_grams
 from knowledge.query import CONTENT, QueryPlan, Term
 
-COVERAGE_WEIGHT = 0.6
+COVERAGE_WEIGHT = 0.57
 BIGRAM_WEIGHT = 0.2
-FUZZY_WEIGHT = 0.2
+FUZZY_WEIGHT = 0.18
+CONTEXT_WEIGHT = 0.05  # content words also in the heading path: the clause sits in the asked-about section
+SPECIFIC_ENOUGH = 0.5  # content weight, as a share of one rare word's, below which a question is too vague
 QUESTION_WORD_FACTOR = 0.25
 SINGLE_CHAR_FACTOR = 0.5
 UNKNOWN_FACTOR = 1.0
@@ -84,10 +86,18 @@ class Ranker:
         self.index = index
         self._rare_idf = index.idf(1)
 
-    def _content_bigrams(self, content: str) -> list[tuple[str, float]]:
-        """Distinct bigrams of the question's content words, weighted by idf (unseen ones as if rare)."""
-        grams = dict.fromkeys(content[i:i + 2] for i in range(len(content) - 1))
-        return [(g, min(self.index.idf(len(self.index.postings(g))), self._rare_idf)) for g in grams]
+    def _phrase_bigrams(self, plan: QueryPlan) -> list[tuple[str, float]]:
+        """Distinct bigrams of the question's words in order, weighted by idf (unseen ones as if rare);
+        a bigram inside a question word counts a quarter, one straddling a question word half, so
+        a plan's own "谁来干" still counts but "怎么" alone never decides."""
+        text, asked = plan.phrase, plan.question_chars
+        weights: dict[str, float] = {}
+        for i in range(len(text) - 1):
+            gram = text[i:i + 2]
+            factor = (0.5 if i in asked else 1.0) * (0.5 if i + 1 in asked else 1.0)
+            weight = min(self.index.idf(len(self.index.postings(gram))), self._rare_idf) * factor
+            weights[gram] = max(weights.get(gram, 0.0), weight)
+        return list(weights.items())
 
     def rank(self, plan: QueryPlan, limit: int = 10) -> list[Scored]:
         if not plan.content_terms or not self.index.size:
@@ -102,13 +112,17 @@ class Ranker:
                 grams = term_grams(form)
                 lookups.extend((g, weight * factor / len(grams)) for g in grams)
         numbers = self.index.candidates(lookups, CANDIDATES)
+        content = [(t, w) for t, w in zip(plan.terms, weights, strict=True) if t.kind == CONTENT]
+        content_total = sum(w for _, w in content)
+        # "工作" or "统战" alone match half the plan: no single clause can be a confident answer.
+        vagueness = min(1.0, content_total / (SPECIFIC_ENOUGH * self._rare_idf))
         covered: list[tuple[float, int]] = []
         for number in numbers.tolist():
             body, head = self.index.bodies[number], self.index.heads[number]
             got = sum(w * term_match(t, body, head) for t, w in zip(plan.terms, weights, strict=True))
             covered.append((got / total, number))
         covered.sort(key=lambda x: (-x[0], x[1]))
-        pairs = self._content_bigrams(plan.content)
+        pairs = self._phrase_bigrams(plan)
         pair_total = sum(w for _, w in pairs)
         scored: list[Scored] = []
         for coverage, number in covered[:FUZZY_POOL]:
@@ -116,7 +130,10 @@ class Ranker:
             body = self.index.bodies[number]
             fuzzy = fuzz.partial_ratio(plan.content, body) / 100 if len(plan.content) > 1 else 0.0
             bigrams = sum(w for g, w in pairs if g in body) / pair_total if pair_total else 0.0
-            score = COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
+            head = self.index.heads[number]
+            context = sum(w for t, w in content if any(f in head for f, _ in t.forms)) / content_total
+            score = (COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
+                     + CONTEXT_WEIGHT * context) * vagueness
             if clause.is_heading and clause.has_children:
                 score *= PARENT_HEADING_FACTOR
             scored.append(Scored(number, round(score, 4), round(coverage, 4), round(bigrams, 4), round(fuzzy, 4)))

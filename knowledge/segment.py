@@ -136,8 +136,9 @@ def split_text(text: str) -> list[str]:
     for sentence in _SENTENCE.findall(text):
         if len(sentence) <= MAX_CLAUSE_CHARS:
             pieces.append(sentence)
-        else:
-            pieces.extend(_COMMA_PART.findall(sentence))
+            continue
+        for part in _COMMA_PART.findall(sentence):  # a run with no punctuation at all is cut hard
+            pieces.extend(part[i:i + MAX_CLAUSE_CHARS] for i in range(0, len(part), MAX_CLAUSE_CHARS))
     groups: list[str] = []
     for piece in pieces:
         if groups and len(groups[-1]) + len(piece) <= MAX_CLAUSE_CHARS:
