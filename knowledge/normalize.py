@@ -86,9 +86,8 @@ def _numeral_to_digits(match: re.Match[str]) -> str:
 def index_text(text: str) -> str:
     """The matching form of any text (clause, heading, question or synonym)."""
     text = display_text(text).lower()
-    text = fix_typos(text)
-    text = _NUMERAL.sub(_numeral_to_digits, text)
-    return _NON_WORD.sub("", text)
+    text = _NON_WORD.sub("", fix_typos(text))
+    return _NUMERAL.sub(_numeral_to_digits, text)  # after the punctuation is gone, as for question words
 
 
 def index_token(token: str) -> str:
