@@ -42,7 +42,7 @@ from bot.tracking.reports import (
     withdraw_report,
 )
 from bot.tracking.service import after_db_success, parse_for, reportable_tasks, spool_report, task_ref
-from bot.tracking.tasks import ensure_tasks
+from bot.tracking.tasks import active_tasks, ensure_tasks
 from handlers.progress import router as progress_router
 
 if TYPE_CHECKING:
@@ -131,9 +131,9 @@ def _new_state(source: str, text: str, photos: list[list[str]] | None = None) ->
 
 def _parse_into(ctx: HandlerContext, person: Person, state: dict[str, Any]) -> None:
     """(Re)read the accumulated text into the state's draft."""
-    ensure_tasks(ctx.services)
+    active = active_tasks(ctx.services)
     with ctx.db.session() as session:
-        parsed, tasks = parse_for(session, person, state["text"], ctx.today())
+        parsed, tasks = parse_for(session, person, state["text"], ctx.today(), active)
         titles = {t.key: t.title for t in tasks}
     draft = ReportDraft(person.userid, parsed.village, parsed.activity_date, parsed.activity, parsed.participants,
                         parsed.task.chosen, state["text"], state["source"])

@@ -7,6 +7,7 @@ report instead of making another.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
@@ -55,6 +56,13 @@ class ReportDraft:
         return cls(**values)
 
 
+@functools.cache
+def _insert_once(dialect: str) -> Any:
+    """INSERT … ON CONFLICT (source_msg_key) DO NOTHING RETURNING id, built once so its compiled form is cached."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(Report).on_conflict_do_nothing(index_elements=["source_msg_key"]).returning(Report.id)
+
+
 def task_by_key(session: Session, key: str | None) -> Task | None:
     return None if not key else session.scalar(select(Task).where(Task.key == key))
 
@@ -68,9 +76,7 @@ def create_report(session: Session, draft: ReportDraft, *, now: datetime) -> tup
         "status": "active", "source_msg_key": draft.source_msg_key, "raw_text": draft.raw_text[:4000],
         "created_at": now, "updated_at": now,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(Report).values(**values).on_conflict_do_nothing(index_elements=["source_msg_key"])
-    new_id = session.execute(stmt.returning(Report.id)).scalar()
+    new_id = session.execute(_insert_once(session.get_bind().dialect.name), values).scalar()
     if new_id is None:
         existing = session.scalar(select(Report).where(Report.source_msg_key == draft.source_msg_key))
         assert existing is not None, "conflict on source_msg_key but no row"

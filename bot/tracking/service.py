@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.db.models import Person, Task
 from bot.tracking import texts
 from bot.tracking.photos import retry_photos
-from bot.tracking.progress import tasks_for
+from bot.tracking.progress import applies_to
 from bot.tracking.replies import short_date
 from bot.tracking.report_parser import ParsedReport, TaskRef, parse_report
 from bot.tracking.reports import DB_DOWN_ERRORS, ReportDraft, create_report
@@ -33,18 +33,23 @@ def is_db_down(exc: BaseException) -> bool:
     return isinstance(exc, DB_DOWN_ERRORS)
 
 
-def reportable_tasks(session: Session, person: Person) -> list[Task]:
-    """The tasks a person's report may count toward: theirs, or every active task if none applies."""
-    mine = tasks_for(session, person)
-    return mine or list(session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id)).all())
+def reportable_tasks(session: Session, person: Person, tasks: list[Task] | None = None) -> list[Task]:
+    """The tasks a person's report may count toward: theirs, or every active task if none applies.
+
+    `tasks` is the process's cached list of active tasks (tasks.active_tasks); without it, a query.
+    """
+    if tasks is None:
+        tasks = list(session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id)).all())
+    return [t for t in tasks if applies_to(t, person)] or tasks
 
 
 def task_ref(task: Task) -> TaskRef:
     return TaskRef(task.key, task.title, tuple(task.keywords or ()))
 
 
-def parse_for(session: Session, person: Person, text: str, today: date) -> tuple[ParsedReport, list[Task]]:
-    tasks = reportable_tasks(session, person)
+def parse_for(session: Session, person: Person, text: str, today: date,
+              active: list[Task] | None = None) -> tuple[ParsedReport, list[Task]]:
+    tasks = reportable_tasks(session, person, active)
     parsed = parse_report(text, today=today, own_village=person.village, villages=roster_villages(session),
                           tasks=[task_ref(t) for t in tasks])
     return parsed, tasks

@@ -326,17 +326,31 @@ _sync_lock = threading.Lock()
 
 def ensure_tasks(services: Services) -> None:
     """Sync the tasks file into the database when it changed since this process last synced it."""
+    active_tasks(services)
+
+
+def active_tasks(services: Services) -> list[Task]:
+    """The active tasks (detached, read-only), re-read only when the tasks file changes.
+
+    The tasks table is written only by sync_tasks from this same file, so the file's mtime is a
+    sound cache key for every process that reads it.
+    """
     path = Path(services.settings.tasks_file)
     try:
-        stamp = path.stat().st_mtime_ns
+        stamp: int | None = path.stat().st_mtime_ns
     except FileNotFoundError:
-        return
+        stamp = None
     marker = ("tasks_synced", str(path), services.db.url)
-    if services.extras.get(marker) == stamp:
-        return
+    cached = services.extras.get(marker)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
     with _sync_lock:
-        if services.extras.get(marker) == stamp:
-            return
+        cached = services.extras.get(marker)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         with services.db.session() as session:
-            sync_tasks(session, path)
-        services.extras[marker] = stamp
+            if stamp is not None:
+                sync_tasks(session, path)
+            tasks = list(session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id)).all())
+        services.extras[marker] = (stamp, tasks)
+        return tasks
