@@ -47,6 +47,10 @@ class Term:
 
     @property
     def forms(self) -> tuple[tuple[str, float], ...]:
+        """What to look for: the word and its equivalents; a question word only through its equivalents
+        (几次 -> 不少于), since a plan that happens to contain "有" or "哪" is no better an answer."""
+        if self.kind != CONTENT:
+            return self.alternatives
         return ((self.text, 1.0), *self.alternatives)
 
 
@@ -56,6 +60,7 @@ class QueryPlan:
     terms: tuple[Term, ...]
     content: str  # the content words run together, for fuzzy comparison
     phrase: str = ""  # content and question words run together, in order, for phrase (bigram) evidence
+    asked_phrases: tuple[str, ...] = ()  # a question word with its neighbours ("谁来干"): a bonus if quoted
     question_chars: frozenset[int] = frozenset()  # positions in `phrase` that belong to question words
 
     @property
@@ -109,6 +114,8 @@ def _term(text: str, kind: str, synonyms: SynonymTable) -> Term:
                     if len(alt) >= 2:
                         alts.add(text[:start] + alt + text[start + size:])
     alts.discard(text)
+    if kind != CONTENT:
+        alts = {a for a in alts if a not in QUESTION_WORDS and not _HOW_MANY.match(a)}
     return Term(text=text, kind=kind, alternatives=tuple((a, SYNONYM_FACTOR) for a in sorted(alts)))
 
 
@@ -118,6 +125,7 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
     seen: set[str] = set()
     content: list[str] = []
     phrase: list[str] = []
+    asked: list[bool] = []
     question_chars: set[int] = set()
     for token in _merge_phrases(_tokens(question), synonyms):
         text = index_token(token)
@@ -125,7 +133,9 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
             continue
         at = sum(map(len, phrase))
         phrase.append(text)
-        if token not in QUESTION_WORDS and text not in QUESTION_WORDS and not _HOW_MANY.match(text):
+        is_content = token not in QUESTION_WORDS and text not in QUESTION_WORDS and not _HOW_MANY.match(text)
+        asked.append(not is_content)
+        if is_content:
             content.append(text)
         else:
             question_chars.update(range(at, at + len(text)))
@@ -134,9 +144,17 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
         seen.add(text)
         how_many = _HOW_MANY.match(text)
         kind = QUESTION if (how_many or token in QUESTION_WORDS or text in QUESTION_WORDS) else CONTENT
-        terms.append(_term(text, kind, synonyms))
+        term = _term(text, kind, synonyms)
+        if term.forms:  # a question word with nothing to look for only shapes the phrase evidence
+            terms.append(term)
         if how_many and how_many.group(2) not in seen:  # "几篇" also asks about 篇
             seen.add(how_many.group(2))
             terms.append(_term(how_many.group(2), CONTENT, synonyms))
+    quoted: dict[str, None] = {}
+    for i, is_question in enumerate(asked):
+        if is_question:
+            for lo, hi in ((i - 1, i + 1), (i, i + 2), (i - 1, i + 2)):
+                if lo >= 0 and hi <= len(phrase) and hi - lo >= 2:
+                    quoted.setdefault("".join(phrase[lo:hi]), None)
     return QueryPlan(question=question, terms=tuple(terms), content="".join(content), phrase="".join(phrase),
-                     question_chars=frozenset(question_chars))
+                     question_chars=frozenset(question_chars), asked_phrases=tuple(quoted))

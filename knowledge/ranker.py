@@ -21,6 +21,7 @@ from knowledge.query import CONTENT, QueryPlan, Term
 COVERAGE_WEIGHT = 0.57
 BIGRAM_WEIGHT = 0.2
 FUZZY_WEIGHT = 0.18
+QUOTED_WEIGHT = 0.1  # the plan says the asked phrase itself ("谁来干"): added on top, score capped at 1
 CONTEXT_WEIGHT = 0.05  # content words also in the heading path: the clause sits in the asked-about section
 SPECIFIC_ENOUGH = 0.5  # content weight, as a share of one rare word's, below which a question is too vague
 QUESTION_WORD_FACTOR = 0.25
@@ -44,7 +45,7 @@ class Scored:
 
 def term_weight(term: Term, index: ClauseIndex) -> float:
     """How much finding this term says about a clause."""
-    df = index.df(term.text)
+    df = index.df(term.text) if term.kind == CONTENT else 0
     if df == 0:
         df = max((index.df(alt) for alt, _ in term.alternatives), default=0)
     weight = index.idf(df) * (UNKNOWN_FACTOR if df == 0 else 1.0)
@@ -116,6 +117,10 @@ class Ranker:
         content_total = sum(w for _, w in content)
         # "工作" or "统战" alone match half the plan: no single clause can be a confident answer.
         vagueness = min(1.0, content_total / (SPECIFIC_ENOUGH * self._rare_idf))
+        # A question word quoted with its neighbours ("谁来干", "怎么看") where the plan itself says so.
+        quoted = [(p, self.index.idf(df) * QUESTION_WORD_FACTOR) for p in plan.asked_phrases
+                  if (df := self.index.df(p)) > 0]
+        quoted_total = sum(w for _, w in quoted)
         covered: list[tuple[float, int]] = []
         for number in numbers.tolist():
             body, head = self.index.bodies[number], self.index.heads[number]
@@ -132,8 +137,9 @@ class Ranker:
             bigrams = sum(w for g, w in pairs if g in body) / pair_total if pair_total else 0.0
             head = self.index.heads[number]
             context = sum(w for t, w in content if any(f in head for f, _ in t.forms)) / content_total
-            score = (COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
-                     + CONTEXT_WEIGHT * context) * vagueness
+            quote = sum(w for p, w in quoted if p in body) / quoted_total if quoted_total else 0.0
+            score = min(1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
+                        + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * vagueness
             if clause.is_heading and clause.has_children:
                 score *= PARENT_HEADING_FACTOR
             scored.append(Scored(number, round(score, 4), round(coverage, 4), round(bigrams, 4), round(fuzzy, 4)))
