@@ -65,6 +65,8 @@ def main(argv: Sequence[str]) -> int:
         level=getattr(logging, settings.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.verb != "db":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # first-run migration chatter
     try:
         return int(args.func(args, settings) or 0)
     except UsageError as exc:
