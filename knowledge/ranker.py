@@ -80,6 +80,11 @@ def term_match(term: Term, body: str, head: str) -> float:
     return best
 
 
+def _share(pairs: list[tuple[str, float]], body: str, head: str) -> float:
+    """Weight of the question's bigrams found in the clause (in its heading path at HEADING_MATCH)."""
+    return sum(w if g in body else (w * HEADING_MATCH if g in head else 0.0) for g, w in pairs)
+
+
 class Ranker:
     """Stateless scoring over one ClauseIndex; safe to share between threads."""
 
@@ -134,7 +139,7 @@ class Ranker:
             clause = self.index.clauses[number]
             body = self.index.bodies[number]
             fuzzy = fuzz.partial_ratio(plan.content, body) / 100 if len(plan.content) > 1 else 0.0
-            bigrams = sum(w for g, w in pairs if g in body) / pair_total if pair_total else 0.0
+            bigrams = _share(pairs, body, self.index.heads[number]) / pair_total if pair_total else 0.0
             head = self.index.heads[number]
             context = sum(w for t, w in content if any(f in head for f, _ in t.forms)) / content_total
             quote = sum(w for p, w in quoted if p in body) / quoted_total if quoted_total else 0.0
