@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
-
 from bot.dispatcher import Router
-
-# Order matters: conversation follow-ups and commands first, the question fallback last.
-ROUTER_MODULES = (
-    "handlers.core",
-    "handlers.reports",
-    "handlers.questions",
-)
 
 
 def build_root_router() -> Router:
-    from handlers import core
+    """Commands and conversation follow-ups first, reports and progress, then the question fallback."""
+    from handlers import core, questions, reports
 
-    root = Router("root")
-    root.include(core.router)
-    for name in ROUTER_MODULES[1:]:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
-            continue
-        root.include(module.router)
-    root.include(core.fallback)
-    return root
+    return Router("root").include(core.router, reports.router, questions.router, core.fallback)
