@@ -34,7 +34,7 @@ _HOW_MANY = re.compile(r"^(几|多少)(次|篇|回|个|项|名|人|天|周|月|�
 _NUMERAL = re.compile(r"^[零〇一二两三四五六七八九十百\d]+$")
 _MEASURE_START = frozenset("次篇个项名人天周月年条批期场轮回家所户份类季")
 
-CONTENT, QUESTION = "content", "question"
+CONTENT, QUESTION, STOP = "content", "question", "stop"
 
 
 @dataclass(frozen=True)
@@ -124,26 +124,28 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
     terms: list[Term] = []
     seen: set[str] = set()
     content: list[str] = []
-    phrase: list[str] = []
-    asked: list[bool] = []
+    phrase: list[str] = []  # every word in order, stop words too: "干得好" must stay quotable
+    kinds: list[str] = []
     question_chars: set[int] = set()
     for token in _merge_phrases(_tokens(question), synonyms):
         text = index_token(token)
-        if not text or token in STOPWORDS or text in STOPWORDS:
+        if not text:
             continue
+        stop = token in STOPWORDS or text in STOPWORDS
+        how_many = _HOW_MANY.match(text)
+        kind = QUESTION if (how_many or token in QUESTION_WORDS or text in QUESTION_WORDS) else CONTENT
         at = sum(map(len, phrase))
         phrase.append(text)
-        is_content = token not in QUESTION_WORDS and text not in QUESTION_WORDS and not _HOW_MANY.match(text)
-        asked.append(not is_content)
-        if is_content:
-            content.append(text)
-        else:
+        kinds.append(STOP if stop else kind)
+        if stop or kind == QUESTION:
             question_chars.update(range(at, at + len(text)))
+        if stop:
+            continue
+        if kind == CONTENT:
+            content.append(text)
         if text in seen:
             continue
         seen.add(text)
-        how_many = _HOW_MANY.match(text)
-        kind = QUESTION if (how_many or token in QUESTION_WORDS or text in QUESTION_WORDS) else CONTENT
         term = _term(text, kind, synonyms)
         if term.forms:  # a question word with nothing to look for only shapes the phrase evidence
             terms.append(term)
@@ -151,10 +153,11 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
             seen.add(how_many.group(2))
             terms.append(_term(how_many.group(2), CONTENT, synonyms))
     quoted: dict[str, None] = {}
-    for i, is_question in enumerate(asked):
-        if is_question:
-            for lo, hi in ((i - 1, i + 1), (i, i + 2), (i - 1, i + 2)):
-                if lo >= 0 and hi <= len(phrase) and hi - lo >= 2:
-                    quoted.setdefault("".join(phrase[lo:hi]), None)
+    for i, kind in enumerate(kinds):
+        if kind == QUESTION:  # the question word with up to two neighbours: "谁来", "来干", "干得好"
+            for lo in range(i - 2, i + 1):
+                for hi in range(max(lo + 2, i + 1), min(lo + 3, len(phrase)) + 1):
+                    if lo >= 0 and any(k == CONTENT for k in kinds[lo:hi]):
+                        quoted.setdefault("".join(phrase[lo:hi]), None)
     return QueryPlan(question=question, terms=tuple(terms), content="".join(content), phrase="".join(phrase),
                      question_chars=frozenset(question_chars), asked_phrases=tuple(quoted))
