@@ -25,7 +25,7 @@ from bot.testing.wecom_double import WeComDouble
 from tests.conftest import REDIS_URL, make_database
 from tests.helpers_remind import add_people, add_reports, add_task, deliveries, sh
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
+pytestmark = [pytest.mark.slow]
 AT = sh(2026, 11, 23, 9, 30)
 
 
@@ -60,6 +60,8 @@ def assert_each_once(api: WeComDouble, expected_pairs: int, db: Database) -> Non
     assert len(per_user) == len({r.userid for r in rows})
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_two_processes_same_moment_multiprocessing(pg_db: Database, pg_url: str, redis_client: object) -> None:
     from tests.helpers_remind import pass_in_process
 
@@ -107,6 +109,8 @@ def cli_env(tmp_path: Path, db_url: str, api: WeComDouble | None, redis_url: str
     return env
 
 
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_two_run_py_remind_processes_at_once(pg_db: Database, pg_url: str, redis_client: object,
                                              tmp_path: Path) -> None:
     expected = seed(pg_db, 150)
@@ -129,3 +133,16 @@ def test_two_run_py_remind_processes_at_once(pg_db: Database, pg_url: str, redis
         assert api2.calls_to("message/send") == []
     statuses = Counter(json.loads(line)["status"] for line in out.splitlines())
     assert statuses["already-sent"] == expected and statuses["sent"] == 0
+
+
+def test_serve_and_a_cron_remind_on_the_embedded_sqlite(sqlite_db: Database, tmp_path: Path) -> None:
+    """The default set-up (SQLite, no Redis) with two `run.py remind` at once: still each reminder once."""
+    expected = seed(sqlite_db, 150)
+    with WeComDouble() as api:
+        api.set_latency(0.03, "message/send")
+        env = cli_env(tmp_path, sqlite_db.url, api, None)
+        procs = [remind_cmd(env, "--at", AT.isoformat(), "--json") for _ in range(2)]
+        outs = [p.communicate(timeout=120) for p in procs]
+        for p, (_, err) in zip(procs, outs, strict=True):
+            assert p.returncode == 0, err
+        assert_each_once(api, expected, sqlite_db)

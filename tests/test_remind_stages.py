@@ -141,16 +141,18 @@ def test_once_task_period_and_stage() -> None:
     assert spec.instant(period, SH) == sh(2026, 6, 30, 8, 30)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(
     instant=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31),
                          timezones=st.just(timezone.utc)),
     off=st.sets(st.dates(min_value=date(2024, 1, 1), max_value=date(2031, 1, 10)), max_size=40),
-    start=st.sampled_from(["21:00", "22:30", "12:00", "00:00"]),
-    end=st.sampled_from(["08:00", "07:15", "14:00", "00:00"]),
+    start=st.sampled_from(["21:00", "22:30", "12:00", "00:00", "02:30"]),
+    end=st.sampled_from(["08:00", "07:15", "14:00", "00:00", "02:30"]),
+    zone=st.sampled_from(["Asia/Shanghai", "Europe/Berlin", "America/New_York"]),  # the last two have DST
 )
-def test_next_allowed_is_allowed_and_earliest(instant: datetime, off: set[date], start: str, end: str) -> None:
-    r = QuietRules.build(SH, start, end, [d.isoformat() for d in off])
+def test_next_allowed_is_allowed_and_earliest(instant: datetime, off: set[date], start: str, end: str,
+                                              zone: str) -> None:
+    r = QuietRules.build(ZoneInfo(zone), start, end, [d.isoformat() for d in off])
     nxt = r.next_allowed(instant)
     assert nxt >= instant
     assert r.allowed(nxt)
