@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import os
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,8 +62,27 @@ def photos_dir(services: Services) -> Path:
     return Path(services.settings.data_dir) / "photos"
 
 
+_in_flight: set[int] = set()
+_in_flight_lock = threading.Lock()
+
+
 def fetch_photo(services: Services, photo_id: int) -> bool:
-    """Download one photo with the sender and keep it under data_dir/photos; True when stored."""
+    """Download one photo with the sender and keep it under data_dir/photos; True when stored.
+
+    One fetch per photo at a time in this process; a failure never overwrites a stored photo.
+    """
+    with _in_flight_lock:
+        if photo_id in _in_flight:
+            return False
+        _in_flight.add(photo_id)
+    try:
+        return _fetch(services, photo_id)
+    finally:
+        with _in_flight_lock:
+            _in_flight.discard(photo_id)
+
+
+def _fetch(services: Services, photo_id: int) -> bool:
     from bot.wecom.sender import MediaError
 
     db = services.db
@@ -76,7 +96,7 @@ def fetch_photo(services: Services, photo_id: int) -> bool:
     except (MediaError, OSError) as exc:
         with db.session() as session:
             photo = session.get(ReportPhoto, photo_id)
-            if photo is not None:
+            if photo is not None and photo.status != "fetched":  # another process may have stored it meanwhile
                 photo.attempts += 1
                 photo.status = "failed"
                 photo.error = f"{exc.__class__.__name__}: {exc}"[:500]
