@@ -35,10 +35,12 @@ def parse_at(value: str, settings: Settings) -> datetime:
 def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import build_services
     from bot.clock import FixedClock
+    from bot.config import ConfigError
     from bot.tracking.tasks import TasksFileError
     from bot.wecom.sender import LogSender
     from scheduler.engine import ReminderEngine
     from scheduler.runner import sync_tasks_file
+    from scheduler.stages import QuietRules
 
     clock = None
     if args.at:
@@ -47,6 +49,12 @@ def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
         except ValueError:
             print(f"remind: --at is not an ISO 8601 date-time: {args.at!r}", file=sys.stderr)
             return 2
+    try:
+        QuietRules.build(settings.tz, settings.reminders.quiet_start, settings.reminders.quiet_end,
+                         settings.reminders.off_days)
+    except ConfigError as exc:
+        print(f"config: {exc}", file=sys.stderr)
+        return 2
     services = build_services(settings, clock=clock)
     dry_run = args.dry_run
     if not dry_run and isinstance(services.sender, LogSender):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+from bot.config import ConfigError
 from bot.periods import Period
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
@@ -99,7 +100,7 @@ class QuietRules:
             try:
                 dates.add(date.fromisoformat(text))
             except ValueError:
-                raise ValueError(f"reminders.off_days: not a date (YYYY-MM-DD) or weekday: {text!r}") from None
+                raise ConfigError(f"reminders.off_days: not a date (YYYY-MM-DD) or weekday: {text!r}") from None
         start, end = parse_hhmm(quiet_start), parse_hhmm(quiet_end)
         if start == end:
             return cls(tz, None, None, frozenset(dates), frozenset(weekdays))

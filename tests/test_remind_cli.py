@@ -116,3 +116,14 @@ def test_office_timezone_on_a_utc_host(sqlite_db: Database, tmp_path: Path, api:
     assert remind("2026-11-29T22:30:00Z") == ("2026-11", "sent")  # 06:30 local: quiet hours over
     assert remind("2026-11-30T17:00:00Z") == ("2026-12", "not-due")  # already 1 December in Shanghai
     assert len(api.texts_to("u1")) == 1
+
+
+def test_bad_off_days_setting_exits_2_naming_the_key(cli: Database, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: pytest.CaptureFixture) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(f"tasks_file: {tmp_path / 'none.yaml'}\nreminders:\n  off_days: [国庆]\n", encoding="utf-8")
+    monkeypatch.setenv("BOT_CONFIG", str(config))
+    code = main(["remind", "--at", "2026-11-23T09:30"])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.startswith("config: reminders.off_days") and len(err.strip().splitlines()) == 1
