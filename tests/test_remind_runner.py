@@ -147,3 +147,28 @@ def test_a_pass_picks_up_the_offices_edits_to_the_tasks_file(db: Database, tmp_p
     clock.set(sh(2026, 11, 27, 15, 0))
     assert sched.tick().counts() == {"sent": 1}
     assert [r.stage for r in deliveries(db)] == ["d7@0930", "d3@1500"]
+
+
+def test_serve_start_hook_runs_the_catch_up_pass_and_stops_with_the_app(tmp_path) -> None:
+    """Through the web app's start/stop hooks, as `serve` runs it (real clock, so a stage that is always live)."""
+    from starlette.testclient import TestClient
+
+    from bot.testing.wecom_double import WeComDouble
+    from bot.web.serve import _resolve, build_app
+
+    tasks = tmp_path / "tasks.yaml"
+    tasks.write_text("tasks:\n- {key: info, title: 工作动态信息, cadence: monthly, target: 1,\n"
+                     "   reminder_stages: [{days_before: 31, time: '00:00'}]}\n", encoding="utf-8")
+    db_url = f"sqlite:///{tmp_path / 'serve.db'}"
+    db = Database(db_url)
+    db.upgrade()
+    add_person(db, "u1")
+    with WeComDouble() as api:
+        settings = make_settings(tmp_path, database_url=db_url, tasks_file=str(tasks), wecom=api.wecom_settings(),
+                                 reminders={"quiet_start": "00:00", "quiet_end": "00:00"})
+        app = build_app(settings, [_resolve("scheduler.runner:start_hook")])
+        with TestClient(app):
+            assert wait_for(lambda: len(api.texts_to("u1")) == 1)
+            assert wait_for(lambda: [r.status for r in deliveries(db)] == ["sent"])
+        assert len(api.texts_to("u1")) == 1
+    db.dispose()
