@@ -38,7 +38,8 @@ def render_reminder(lines: Sequence[ReminderLine], today: date) -> str:
     out = [texts.REMINDER_HEAD.format(n=len(lines))]
     for i, line in enumerate(lines, 1):
         out.append(texts.REMINDER_LINE.format(i=i, title=line.title, done=line.done, target=line.target,
-                                              due=fmt_date(line.due), left=days_left(line.due, today)))
+                                              missing=max(line.target - line.done, 0), due=fmt_date(line.due),
+                                              left=days_left(line.due, today)))
     out.append(texts.HOW_TO_REPORT)
     out.append(texts.SEE_PROGRESS)
     return "\n".join(out)

@@ -1,7 +1,7 @@
 """User-facing words of reminders and office summaries (Chinese), in one place for review."""
 
 REMINDER_HEAD = "【统战助手提醒】您有{n}项任务本期还未完成："
-REMINDER_LINE = "{i}. {title}：已完成 {done}/{target}，截止 {due}（{left}）"
+REMINDER_LINE = "{i}. {title}：已完成 {done}/{target}，还差{missing}，截止 {due}（{left}）"
 DAYS_LEFT = "还剩{days}天"
 LAST_DAY = "今天截止"
 HOW_TO_REPORT = "报送方法：直接回复「报送 日期 地点 活动内容 人数」，如「报送 昨天在红山村开展民族团结宣讲，40人参加」。"

@@ -61,7 +61,7 @@ def test_only_those_behind_are_reminded_with_their_own_numbers(db: Database, bot
     report = bot.run(sh(2026, 11, 23, 9, 30))
     assert statuses(report) == {("u1", t): "sent", ("u2", t): "sent", ("u3", t): "on-track"}
     (u1,) = bot.texts("u1")
-    assert "工作动态信息：已完成 0/2，截止 11月30日（还剩7天）" in u1
+    assert "工作动态信息：已完成 0/2，还差2，截止 11月30日（还剩7天）" in u1
     assert "报送" in u1 and "进度" in u1
     assert "已完成 1/2" in bot.texts("u2")[0]
     assert bot.texts("u3") == []
@@ -91,8 +91,8 @@ def test_year_end_one_message_lists_month_quarter_and_year_tasks(db: Database, b
     assert set(statuses(report).values()) == {"sent"}
     (text,) = bot.texts("u1")
     assert "您有3项任务" in text
-    for line in ("工作动态信息：已完成 1/3，截止 12月31日", "民族团结宣讲：已完成 0/1，截止 12月31日",
-                 "年度工作总结：已完成 0/1，截止 12月31日"):
+    for line in ("工作动态信息：已完成 1/3，还差2，截止 12月31日", "民族团结宣讲：已完成 0/1，还差1，截止 12月31日",
+                 "年度工作总结：已完成 0/1，还差1，截止 12月31日"):
         assert line in text
     assert text.count("报送方法") == 1
     assert {(r.task_id, r.period_key, r.stage) for r in deliveries(db)} == {
