@@ -137,7 +137,9 @@ def render_undelivered(items: Sequence[Undelivered], limit_bytes: int = TEXT_LIM
     size = 0
     for i, line in enumerate(lines):
         width = len(line.encode()) + 1
-        if size + width + 80 > limit_bytes and i < len(lines) - 1:
+        last = i == len(lines) - 1
+        reserve = 0 if last else len(texts.UNDELIVERED_MORE.format(n=len(lines)).encode()) + 1
+        if size + width + reserve > limit_bytes:
             kept.append(texts.UNDELIVERED_MORE.format(n=len(lines) - i))
             break
         kept.append(line)

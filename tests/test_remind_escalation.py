@@ -146,3 +146,15 @@ def test_failed_summary_is_retried_by_a_later_pass(db: Database, tmp_path) -> No
         assert len(api.texts_to("a1")) == 1
         assert eng.run_pass(sh(2026, 12, 1, 11, 0)).escalations == []
     assert {r.status for r in deliveries(db)} == {"sent"}
+
+
+def test_undelivered_notice_fits_one_message() -> None:
+    from scheduler.render import Undelivered, render_undelivered
+
+    many = [Undelivered(f"user{i:03d}", f"联络员{i:03d}", f"第{i % 9}村", "已不在花名册") for i in range(200)]
+    text = render_undelivered(many)
+    listed = sum(1 for i in range(200) if f"账号 user{i:03d}）" in text)
+    assert len(text.encode()) <= 2048 and 0 < listed < 200
+    assert text.endswith(f"……另有{200 - listed}人，详见服务日志。")
+    few = render_undelivered(many[:3])
+    assert "另有" not in few and few.count("已不在花名册") == 3
