@@ -9,6 +9,7 @@ work (verify + decrypt + parse + encrypted reply).
     .venv/bin/python bench/bench_callback.py                      # SQLite + in-process state
     .venv/bin/python bench/bench_callback.py --backend postgres   # PostgreSQL + Redis (env below)
     .venv/bin/python bench/bench_callback.py --backend postgres --workers 2
+    .venv/bin/python bench/bench_callback.py --kind help          # transport + dispatch without retrieval
     .venv/bin/python bench/bench_callback.py --profile            # where the server's time goes
 
 PostgreSQL/Redis come from BENCH_POSTGRES_ADMIN_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres;
@@ -46,18 +47,28 @@ FORMS = ["{t}的工作要求是什么？", "{t}一年要做几次？", "{t}怎�
          "{t}需要报备吗", "关于{t}，村里要做什么"]
 
 
+PLACES = ["红山社区", "东村", "西村", "南湖社区", "北岗村", "新华社区", "柳林村", "石桥村", "幸福里", "城关社区",
+          "我们村", "社区里", "我们街道", "本单位", "我"]
+
+
 def questions(n: int, seed: int = 7) -> list[str]:
+    """Varied question texts (15 places x 7 forms x 12 topics), so answer caching cannot flatter the figures."""
     rnd = random.Random(seed)
-    return [rnd.choice(FORMS).format(t=rnd.choice(TOPICS)) for _ in range(n)]
+    return [rnd.choice(PLACES) + rnd.choice(FORMS).format(t=rnd.choice(TOPICS)) for _ in range(n)]
 
 
-def generate(path: Path, n: int, users: int, tag: str) -> None:
-    """Write n distinct callbacks, one per line: "<path?query>\\t<body>"."""
+def texts_for(kind: str, n: int) -> list[str]:
+    """question: goes to the knowledge retriever; help: a fixed command with a passive reply (transport path)."""
+    return questions(n) if kind == "question" else ["帮助"] * n
+
+
+def generate(path: Path, n: int, users: int, tag: str, kind: str = "question") -> None:
+    """Write n distinct callbacks (distinct MsgIds), one per line: "<path?query>\\t<body>"."""
     builder = CallbackBuilder(TOKEN, AES_KEY, CORP)
     now = int(time.time())
     base = int(uuid.uuid4().int % 10**12) * 10**6
     with path.open("w", encoding="utf-8") as out:
-        for i, text in enumerate(questions(n)):
+        for i, text in enumerate(texts_for(kind, n)):
             query, body = builder.text(f"bench{tag}{i % users}", text, str(base + i), now)
             out.write(f"/wecom/callback?{urlencode(query)}\t{body.decode()}\n")
 
@@ -173,6 +184,21 @@ class Server:
             for i in range(0, len(keys), 1000):
                 client.delete(*keys[i:i + 1000])
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user+system) used so far by the server's processes (its session/process group)."""
+        assert self.proc is not None
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # pgrp
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
+
     def log_rows(self) -> int:
         """Rows in the inbound message log (the write-behind batch is flushed within ~50 ms)."""
         from sqlalchemy import create_engine, text
@@ -281,7 +307,6 @@ def profile(args: argparse.Namespace) -> int:
     active = threading.Event()
 
     def per_thread(*_: object) -> None:
-        threading.setprofile(None)  # type: ignore[arg-type]
         sys.setprofile(None)
         prof = cProfile.Profile()
         with lock:
@@ -301,7 +326,7 @@ def profile(args: argparse.Namespace) -> int:
         uv.run()
 
     file = tmp / "profile.txt"
-    generate(file, args.messages, args.users, tag="p")
+    generate(file, args.messages, args.users, tag="p", kind=args.kind)
     threading.setprofile(per_thread)  # every thread started from now on profiles itself
     thread = threading.Thread(target=run_server, daemon=True)
     threading.setprofile(None)  # type: ignore[arg-type]
@@ -349,6 +374,8 @@ def main() -> int:
     ap.add_argument("--duration", type=int, default=10, help="seconds per phase")
     ap.add_argument("--messages", type=int, default=60000, help="distinct callbacks per phase")
     ap.add_argument("--users", type=int, default=1000)
+    ap.add_argument("--kind", choices=["question", "help"], default="question",
+                    help="question: knowledge retrieval; help: a fixed command (transport + dispatch only)")
     ap.add_argument("--connections", type=int, default=50, help="throughput phase")
     ap.add_argument("--latency-connections", type=int, default=4)
     ap.add_argument("--driver", choices=["auto", "wrk", "python"], default="auto")
@@ -372,26 +399,30 @@ def main() -> int:
         sent = 0
         for phase, conns in (("throughput", args.connections), ("latency", args.latency_connections)):
             file = tmp / f"{phase}.txt"
-            generate(file, args.messages, args.users, tag=phase[0])
+            generate(file, args.messages, args.users, tag=phase[0], kind=args.kind)
             # warm-up on a few other messages (first-use loading, connection pools)
             warm = tmp / f"{phase}-warm.txt"
-            generate(warm, 200, 50, tag="w" + phase[0])
+            generate(warm, 200, 50, tag="w" + phase[0], kind=args.kind)
             (run_wrk(url, warm, 4, 1) if driver == "wrk" else run_python(args.port, warm, 4, 1))
+            cpu_before, load_before = server.cpu_seconds(), os.getloadavg()[0]
             stats = (run_wrk(url, file, conns, args.duration) if driver == "wrk"
                      else run_python(args.port, file, conns, args.duration))
+            stats["server_cpu_us_per_request"] = (server.cpu_seconds() - cpu_before) / max(1, stats["requests"]) * 1e6
+            stats["loadavg"] = [load_before, os.getloadavg()[0]]
             results[phase] = stats
             sent += stats["requests"]
             repeats = max(0, stats["requests"] - args.messages)
             print(f"{phase:10s} c={conns:<3d} {stats['rps']:8.0f} req/s  p50 {stats['p50_us'] / 1000:6.2f} ms  "
                   f"p90 {stats['p90_us'] / 1000:6.2f} ms  p99 {stats['p99_us'] / 1000:6.2f} ms  "
                   f"max {stats['max_us'] / 1000:7.2f} ms  non-2xx {stats['non2xx']}  "
-                  f"({stats['requests']} requests, {repeats} repeats, {stats['driver']})", flush=True)
+                  f"({stats['requests']} requests, {repeats} repeats, {stats['driver']}; server CPU "
+                  f"{stats['server_cpu_us_per_request']:.0f} µs/request; load {stats['loadavg'][0]:.1f})", flush=True)
         time.sleep(1.0)
         rows = server.log_rows()
         print(f"message log: {rows} rows for {sent} timed requests + warm-up (one row per distinct message)")
     finally:
         server.stop()
-    print(json.dumps({"backend": args.backend, "workers": args.workers, **results}))
+    print(json.dumps({"backend": args.backend, "workers": args.workers, "kind": args.kind, **results}))
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 

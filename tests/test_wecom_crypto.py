@@ -206,3 +206,15 @@ def test_encryption_uses_a_fresh_random_prefix_each_time():
     a = c.encrypt_reply("<xml/>", nonce="n", timestamp=1)
     b = c.encrypt_reply("<xml/>", nonce="n", timestamp=1)
     assert a != b
+
+
+def test_random_pool_never_repeats_and_refills_after_a_fork(monkeypatch):
+    from bot.wecom import crypto as crypto_mod
+
+    pool = crypto_mod.RandomPool(block=64)
+    draws = [pool.take(8) for _ in range(50)]  # crosses several refills
+    assert len(set(draws)) == 50 and all(len(d) == 8 for d in draws)
+    before = pool.take(8)
+    monkeypatch.setattr(crypto_mod.os, "getpid", lambda: -1)  # as if in a forked child
+    monkeypatch.setattr(crypto_mod.os, "urandom", lambda n: b"\x01" * n)
+    assert pool.take(8) == b"\x01" * 8 != before
