@@ -52,8 +52,9 @@ class StageSpec:
 
     @property
     def key(self) -> str:
-        """Stable name stored in the delivery log, e.g. 'd7@0930'."""
-        return f"d{self.days_before}@{self.at:%H%M}"
+        """Name stored in the delivery log, e.g. 'd7'. The time is left out on purpose: moving a
+        stage from 09:30 to 10:00 after it went out must not send it again."""
+        return f"d{self.days_before}"
 
     def instant(self, period: Period, tz: tzinfo) -> datetime:
         """The aware instant of this stage for `period` (local date = end - days_before)."""
@@ -63,18 +64,21 @@ class StageSpec:
 def parse_stages(raw: Sequence[dict[str, Any]] | None, default: Sequence[dict[str, Any]]) -> list[StageSpec]:
     """A task's stages: its own list when set (an empty list means no reminders), else the default.
 
-    Raises ValueError naming the bad entry, so the office sees which task is misconfigured.
+    Two entries with the same days_before are one stage at the earlier time. Raises ValueError
+    naming the bad entry, so the office sees which task is misconfigured.
     """
     entries = default if raw is None else raw
-    out: set[StageSpec] = set()
+    out: dict[int, StageSpec] = {}
     for entry in entries:
         if not isinstance(entry, dict):
             raise ValueError(f"stage must be a mapping: {entry!r}")
         days = entry.get("days_before")
         if not isinstance(days, int) or isinstance(days, bool) or days < 0:
             raise ValueError(f"stage days_before must be a whole number >= 0: {entry!r}")
-        out.add(StageSpec(days, parse_hhmm(str(entry.get("time", "09:30")))))
-    return sorted(out, key=lambda s: (-s.days_before, s.at))
+        spec = StageSpec(days, parse_hhmm(str(entry.get("time", "09:30"))))
+        if days not in out or spec.at < out[days].at:
+            out[days] = spec
+    return sorted(out.values(), key=lambda s: -s.days_before)
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,7 +226,7 @@ def test_orphaned_pending_row_is_taken_over_after_the_lease(db: Database, wecom_
     t = add_task(db, "m")
     add_person(db, "u1")
     # a process claimed the row and died before sending
-    DeliveryLog(db).claim([ClaimRequest(t, "u1", "2026-11", "d7@0930", 0, 2)], STAGE)
+    DeliveryLog(db).claim([ClaimRequest(t, "u1", "2026-11", "d7", 0, 2)], STAGE)
     eng, _ = make_engine(db, wecom_api, tmp_path)
     assert statuses(eng.run_pass(STAGE + timedelta(minutes=5))) == {"u1": "already-sent"}
     assert statuses(eng.run_pass(STAGE + timedelta(minutes=16))) == {"u1": "sent"}

@@ -96,7 +96,7 @@ def test_year_end_one_message_lists_month_quarter_and_year_tasks(db: Database, b
         assert line in text
     assert text.count("报送方法") == 1
     assert {(r.task_id, r.period_key, r.stage) for r in deliveries(db)} == {
-        (m, "2026-12", "d7@0930"), (q, "2026-Q4", "d7@0930"), (y, "2026", "d7@0930")}
+        (m, "2026-12", "d7"), (q, "2026-Q4", "d7"), (y, "2026", "d7")}
 
 
 def test_leap_february(db: Database, bot: Bot) -> None:
@@ -118,7 +118,7 @@ def test_service_down_across_a_stage_catches_up_once(db: Database, bot: Bot) -> 
     assert statuses(bot.run(sh(2026, 11, 25, 10, 1))) == {("u1", t): "already-sent"}
     # down again from the 26th to December: the 1-day stage is stale once November has ended
     assert statuses(bot.run(sh(2026, 12, 1, 9, 0))) == {("u1", t): "not-due"}
-    assert [r.stage for r in deliveries(db)] == ["d7@0930"]
+    assert [r.stage for r in deliveries(db)] == ["d7"]
     assert len(bot.texts("u1")) == 1
 
 
@@ -126,7 +126,7 @@ def test_long_outage_sends_only_the_latest_stage(db: Database, bot: Bot) -> None
     t = add_task(db, "m")
     add_person(db, "u1")
     assert statuses(bot.run(sh(2026, 11, 30, 8, 0))) == {("u1", t): "sent"}
-    assert [r.stage for r in deliveries(db)] == ["d1@0930"]
+    assert [r.stage for r in deliveries(db)] == ["d1"]
     assert "今天截止" in bot.texts("u1")[0]
 
 
@@ -231,3 +231,12 @@ def test_lean_pass_sends_the_same_and_skips_what_cannot_be_due(db: Database, bot
     assert all(c.task_id != idle for c in lean.candidates)
     assert statuses(bot.engine.run_pass(sh(2026, 11, 23, 9, 31), full=False)) == {("u3", t): "on-track"}
     assert len(bot.sender.sent) == 1
+
+
+def test_moving_a_stage_time_after_it_went_out_does_not_send_again(db: Database, bot: Bot) -> None:
+    t = add_task(db, "m", reminder_stages=[{"days_before": 7, "time": "09:30"}])
+    add_person(db, "u1")
+    assert statuses(bot.run(sh(2026, 11, 23, 9, 30))) == {("u1", t): "sent"}
+    update_task(db, t, reminder_stages=[{"days_before": 7, "time": "10:00"}])
+    assert statuses(bot.run(sh(2026, 11, 23, 10, 0))) == {("u1", t): "already-sent"}
+    assert len(bot.texts("u1")) == 1

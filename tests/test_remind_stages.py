@@ -33,9 +33,9 @@ def sh(y: int, m: int, d: int, hh: int = 9, mm: int = 30) -> datetime:
 
 def test_default_stages_and_override() -> None:
     specs = parse_stages(None, DEFAULT)
-    assert [s.key for s in specs] == ["d7@0930", "d1@0930"]
+    assert [s.key for s in specs] == ["d7", "d1"]
     own = parse_stages([{"days_before": 3, "time": "14:00"}], DEFAULT)
-    assert [s.key for s in own] == ["d3@1400"]
+    assert [s.key for s in own] == ["d3"]
     assert parse_stages([], DEFAULT) == []  # an empty list switches a task's reminders off
 
 
@@ -103,10 +103,10 @@ def test_live_stage_supersedes_earlier_and_goes_stale_after_period() -> None:
     specs = parse_stages(None, DEFAULT)
     period = period_of("monthly", date(2026, 11, 1))
     assert live_stage(specs, period, sh(2026, 11, 23, 9, 29), r) is None
-    assert live_stage(specs, period, sh(2026, 11, 23, 9, 30), r).key == "d7@0930"
+    assert live_stage(specs, period, sh(2026, 11, 23, 9, 30), r).key == "d7"
     # down from the 22nd to the 29th: only the 1-day stage is live, not both
-    assert live_stage(specs, period, sh(2026, 11, 29, 10, 0), r).key == "d1@0930"
-    assert live_stage(specs, period, sh(2026, 11, 30, 23, 59), r).key == "d1@0930"
+    assert live_stage(specs, period, sh(2026, 11, 29, 10, 0), r).key == "d1"
+    assert live_stage(specs, period, sh(2026, 11, 30, 23, 59), r).key == "d1"
     # the period has ended: stale, the office summary takes over
     assert live_stage(specs, period, sh(2026, 12, 1, 8, 0), r) is None
 
@@ -123,7 +123,7 @@ def test_stage_on_off_day_is_deferred_not_lost() -> None:
     specs = parse_stages(None, DEFAULT)
     period = period_of("monthly", date(2026, 11, 1))
     stage = live_stage(specs, period, sh(2026, 11, 24, 8, 0), r)
-    assert stage is not None and stage.key == "d7@0930"
+    assert stage is not None and stage.key == "d7"
     assert stage.send_at == sh(2026, 11, 24, 8, 0)
     assert next_stage_instant(specs, period, sh(2026, 11, 20), r) == sh(2026, 11, 24, 8, 0)
 
@@ -167,3 +167,8 @@ def test_next_allowed_is_allowed_and_earliest(instant: datetime, off: set[date],
 
 def test_stage_spec_key_fits_the_delivery_column() -> None:
     assert len(StageSpec(365, time(23, 59)).key) <= 32
+
+
+def test_same_day_stages_merge_at_the_earlier_time() -> None:
+    (spec,) = parse_stages([{"days_before": 1, "time": "16:00"}, {"days_before": 1, "time": "09:00"}], DEFAULT)
+    assert spec == StageSpec(1, time(9, 0)) and spec.key == "d1"
