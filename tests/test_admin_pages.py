@@ -57,3 +57,40 @@ def test_questions_page_shows_unanswered_questions_escaped(admin) -> None:
     page = _client(admin).get("/admin/questions", headers=_auth())
     assert page.status_code == 200
     assert "&lt;script&gt;明天下雨吗" in page.text and "<script>明天" not in page.text
+
+
+def test_overview_reports_and_export_show_what_liaisons_reported(admin, tmp_path) -> None:
+    import io
+    from dataclasses import replace as dc_replace
+
+    from openpyxl import load_workbook
+
+    from bot.testing.chat import ChatDriver
+    from tests.helpers_reports import seed, write_tasks
+
+    tasks_file = write_tasks(tmp_path)
+    admin.settings = dc_replace(admin.settings, tasks_file=tasks_file)
+    seed(admin.db, tasks_file)
+    chat = ChatDriver(admin)
+    assert "报送编号" in chat.send("li", "报送 昨天在红山郡社区开展民族团结宣讲，40人参加 #动态信息")
+    client = _client(admin)
+
+    overview = client.get("/admin/", headers=_auth())
+    assert overview.status_code == 200
+    row = next(r for r in overview.text.split("<tr>") if "红山郡社区" in r and "工作动态信息" in r)
+    assert '<span class="behind">1/3</span>' in row  # one of three this month, still behind
+    assert "东风村" in overview.text  # a village with nothing reported still shows up
+
+    listing = client.get("/admin/reports", params={"village": "红山郡社区"}, headers=_auth())
+    assert "开展民族团结宣讲" in listing.text and "李四" in listing.text
+    assert "开展民族团结宣讲" not in client.get("/admin/reports", params={"village": "东风村"}, headers=_auth()).text
+
+    xlsx = client.get("/admin/reports.xlsx", headers=_auth())
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "编号" and "活动日期" in rows[0]
+    assert any("李四" in row for row in rows[1:])
+    csv_text = client.get("/admin/reports.csv", headers=_auth()).content.decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("编号") and "李四" in csv_text
+    assert client.get("/admin/reports.exe", headers=_auth()).status_code == 404

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import AnswerFeedback, Person, Report, Task, UnansweredQuestion
+from bot.db.models import AnswerFeedback, Task, UnansweredQuestion
 
 
 @dataclass(frozen=True)
@@ -24,42 +24,27 @@ class VillageProgress:
 
 
 def progress_by_village(session: Session, today: date) -> list[VillageProgress]:
-    """For each active liaison task and village: how many liaisons are on track this period."""
-    from bot.tracking.progress import applies_to, current_period, done_counts
+    """For each active task and village: how many of its people are on track this period."""
+    from bot.tracking.progress import office_overview
 
-    people = list(session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.village)))
-    tasks = list(session.scalars(select(Task).where(Task.active.is_(True)).order_by(Task.id)))
-    out: list[VillageProgress] = []
-    for task in tasks:
-        members = [p for p in people if applies_to(task, p)]
-        if not members:
-            continue
-        period = current_period(task, today)
-        counts = done_counts(session, task, [p.userid for p in members], period)
-        by_village: dict[str, list[Person]] = defaultdict(list)
-        for p in members:
-            by_village[p.village or "（未填村居）"].append(p)
-        for village, group in sorted(by_village.items()):
-            done = [counts.get(p.userid, 0) for p in group]
-            out.append(VillageProgress(
-                village=village, task=task.title, period=period.key, people=len(group),
-                on_track=sum(1 for d in done if d >= task.target),
-                done=sum(min(d, task.target) for d in done), target=task.target * len(group),
-            ))
+    groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
+    order: list[tuple[str, str, str]] = []
+    for row in office_overview(session, today):
+        key = (str(row["task_key"]), str(row["village"] or "（未填村居）"), str(row["period"]))
+        if key not in groups:
+            order.append(key)
+        groups[key].append(row)
+    out = []
+    for key in sorted(order, key=lambda k: (k[1], order.index(k))):
+        rows = groups[key]
+        target = int(rows[0]["target"])
+        done = [int(r["done"]) for r in rows]
+        out.append(VillageProgress(
+            village=key[1], task=str(rows[0]["task"]), period=key[2], people=len(rows),
+            on_track=sum(1 for d in done if d >= target), done=sum(min(d, target) for d in done),
+            target=target * len(rows),
+        ))
     return out
-
-
-def recent_reports(session: Session, *, since: date | None, village: str | None, limit: int = 500) -> list[Report]:
-    stmt = select(Report).order_by(Report.id.desc()).limit(limit)
-    if since is not None:
-        stmt = stmt.where(Report.activity_date >= since)
-    if village:
-        stmt = stmt.where(Report.village == village)
-    return list(session.scalars(stmt).unique())
-
-
-def names_by_userid(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Person.userid, Person.name)).tuples())
 
 
 def all_tasks(session: Session) -> list[Task]:

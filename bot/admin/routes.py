@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import io
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -62,6 +61,8 @@ def admin_routes(services: Services) -> list[Mount | Route]:
         if (denied := guard.check(request)) is not None:
             return denied
         suffix = request.path_params["fmt"]
+        if suffix not in {"xlsx", "csv"}:
+            return PlainTextResponse("not found", status_code=404)
         since, village = _filters(request)
         content = await run_in_threadpool(_export_bytes, services, suffix, since, village)
         media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if suffix == "xlsx"
@@ -162,27 +163,30 @@ def _overview_rows(services: Services) -> list[tuple[object, ...]]:
 
 
 def _report_rows(services: Services, since: date | None, village: str | None) -> list[tuple[object, ...]]:
+    from bot.tracking.reports import list_reports, people_names
+
     with services.db.session() as session:
-        names = queries.names_by_userid(session)
+        names = people_names(session)
         return [
             (r.id, names.get(r.userid, r.userid), r.village, r.activity_date.isoformat(), r.activity,
              r.participants if r.participants is not None else "", r.task.title if r.task else "",
              len(r.photos), texts.STATUS.get(r.status, r.status))
-            for r in queries.recent_reports(session, since=since, village=village)
+            for r in reversed(list_reports(session, since=since, village=village))
         ]
 
 
 def _export_bytes(services: Services, suffix: str, since: date | None, village: str | None) -> bytes:
-    from bot.tracking.export import export_reports
+    """The same file `run.py reports export` writes, for the office to download."""
+    from bot.tracking.export import export_rows, write_export
+    from bot.tracking.reports import list_reports, people_names
 
-    if suffix not in {"xlsx", "csv"}:
-        suffix = "csv"
+    with services.db.session() as session:
+        rows = export_rows(list_reports(session, since=since, village=village), people_names(session),
+                           services.settings.tz)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"reports.{suffix}"
-        with services.db.session() as session:
-            export_reports(session, path, since=since, village=village, tz=services.settings.tz)
-        buf = io.BytesIO(path.read_bytes())
-    return buf.getvalue()
+        write_export(path, rows)
+        return path.read_bytes()
 
 
 def _task_rows(services: Services) -> list[tuple[object, ...]]:
