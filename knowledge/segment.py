@@ -10,7 +10,7 @@ A clause's `section` is the path of the headings that enclose it; its own title 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 MAX_CLAUSE_CHARS = 150
 MIN_TAIL_CHARS = 25
@@ -73,14 +73,13 @@ class _Builder:
             if h.clause_index is not None:
                 c = self.clauses[h.clause_index]
                 if not c.has_children:
-                    self.clauses[h.clause_index] = _replace(c, has_children=True)
+                    self.clauses[h.clause_index] = replace(c, has_children=True)
         parts = split_text(text)
         for i, part in enumerate(parts):
             path = parents + ([own] if own is not None and i > 0 else [])
-            key = part
-            if key in self.seen:
+            if part in self.seen:  # web copies repeat paragraphs; one clause each is enough
                 continue
-            self.seen.add(key)
+            self.seen.add(part)
             is_heading = own is not None and len(parts) == 1 and _strip_end(part) == _strip_end(own.title)
             if own is not None and i == 0 and is_heading:
                 own.clause_index = len(self.clauses)
@@ -95,12 +94,6 @@ class _Builder:
                     is_heading=is_heading,
                 )
             )
-
-
-def _replace(c: Clause, **changes: object) -> Clause:
-    from dataclasses import replace
-
-    return replace(c, **changes)
 
 
 def _strip_end(text: str) -> str:
