@@ -59,7 +59,7 @@ class _Builder:
     file: str
     clauses: list[Clause] = field(default_factory=list)
     stack: list[_Heading] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
+    seen: set[tuple[str, str]] = field(default_factory=set)
 
     def push(self, heading: _Heading) -> None:
         while self.stack and self.stack[-1].level >= heading.level:
@@ -77,9 +77,10 @@ class _Builder:
         parts = split_text(text)
         for i, part in enumerate(parts):
             path = parents + ([own] if own is not None and i > 0 else [])
-            if part in self.seen:  # web copies repeat paragraphs; one clause each is enough
+            section = SECTION_SEPARATOR.join(h.title for h in path)
+            if (section, part) in self.seen:  # web copies repeat paragraphs; one clause each is enough
                 continue
-            self.seen.add(part)
+            self.seen.add((section, part))
             is_heading = own is not None and len(parts) == 1 and _strip_end(part) == _strip_end(own.title)
             if own is not None and i == 0 and is_heading:
                 own.clause_index = len(self.clauses)
@@ -88,7 +89,7 @@ class _Builder:
                     text=part,
                     doc=self.doc,
                     file=self.file,
-                    section=SECTION_SEPARATOR.join(h.title for h in path),
+                    section=section,
                     headings=tuple(h.bare for h in path),
                     clause_id=f"{self.file}#{len(self.clauses) + 1}",
                     is_heading=is_heading,

@@ -95,3 +95,10 @@ def test_split_text_keeps_every_character_in_order(pieces: list[str]) -> None:
     parts = split_text(text)
     assert "".join(parts).replace(" ", "") == text.replace(" ", "")
     assert all(len(p) < MAX_CLAUSE_CHARS + MIN_TAIL_CHARS for p in parts)
+
+
+def test_repeated_lines_are_kept_once_per_section() -> None:
+    lines = ["一、民族工作", "1.开展教育宣讲。", "1.开展教育宣讲。", "二、宗教工作", "1.开展教育宣讲。"]
+    got = [(c.section, c.text) for c in segment(lines, [None] * len(lines), "t.txt", "t") if not c.is_heading
+           or c.text.startswith("1.")]
+    assert got == [("一、民族工作", "1.开展教育宣讲。"), ("二、宗教工作", "1.开展教育宣讲。")]
