@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
 
+# What runs beside the HTTP server in every server process (see bot.web.serve).
+SERVE_HOOKS = ("bot.upkeep:start_upkeep", "scheduler.runner:start_hook")
 # Packages that add verbs through a `register(subparsers)` function.
 VERB_MODULES = ("knowledge.cli", "bot.tracking.cli", "scheduler.cli")
 
@@ -78,7 +80,8 @@ def main(argv: Sequence[str]) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.web.serve import serve
 
-    return serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers)
+    return serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers,
+                 hooks=SERVE_HOOKS)
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:

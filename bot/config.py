@@ -223,6 +223,9 @@ def _validate(s: Settings) -> None:
             stage.get("days_before"), int
         ):
             raise ConfigError("reminders.default_stages: each stage needs days_before (int) and time (HH:MM)")
+    from scheduler.stages import QuietRules  # one parser for off days: the scheduler's
+
+    QuietRules.build(s.tz, r.quiet_start, r.quiet_end, r.off_days)
     if s.rate_limit_per_minute <= 0:
         raise ConfigError("rate_limit_per_minute: must be positive")
     if not 0 < s.knowledge.threshold < 1:

@@ -66,6 +66,9 @@ def test_unknown_and_malformed_keys_in_file(tmp_path: Path) -> None:
     cfg.write_text("reminders:\n  quiet_start: '25:00'\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"^reminders.quiet_start"):
         load_settings(cfg, env={})
+    cfg.write_text("reminders:\n  off_days: ['tomorrow']\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"^reminders.off_days"):
+        load_settings(cfg, env={})
     cfg.write_text("colour: blue\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="^colour: unknown"):
         load_settings(cfg, env={})
