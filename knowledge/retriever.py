@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.5
 RUNNER_UP_FLOOR = 0.8  # runners-up shown only while at least this share of the threshold
 MAX_SUGGESTIONS = 3
+MAX_QUESTION_CHARS = 200  # a pasted essay is not a question; this also bounds the work per message
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class Retriever:
     def search(self, question: str, top: int = 3) -> SearchResult:
         """Best clauses for a question, or answered=False with nearby topics when nothing is confident."""
         snap = self._snapshot
-        plan = analyse(question, snap.synonyms)
+        plan = analyse(question[:MAX_QUESTION_CHARS], snap.synonyms)
         ranked = snap.ranker.rank(plan, limit=max(top, 1))
         hits = [self._hit(snap, s.number, s.score) for s in ranked[:max(top, 1)]]
         if not hits or hits[0].score < self.threshold:

@@ -178,3 +178,13 @@ def test_topics_are_headings_in_document_order(retriever: Retriever) -> None:
     assert topics.index("民族工作") < topics.index("宗教工作")
     assert "加强党对统战工作的领导" in topics  # shown spelled right, though the plan says 加党对
     assert SHIPPED_CORPUS.is_dir()
+
+
+def test_a_pasted_essay_is_answered_quickly(retriever: Retriever) -> None:
+    import time
+
+    essay = "宗教信息员一年培训几回" + "统战工作民族团结宗教中国化" * 2000
+    started = time.perf_counter()
+    result = retriever.search(essay)
+    assert time.perf_counter() - started < 1.0
+    assert result.question == essay
