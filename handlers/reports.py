@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Person, Task
+from bot.db.models import Person, Report, Task
 from bot.dispatcher import Router
 from bot.filters import in_state, msg_type, normalize_command, regex, text_equals, text_startswith
 from bot.tracking import texts
@@ -257,14 +257,9 @@ def withdraw(msg: IncomingMessage, ctx: HandlerContext, id: str | None) -> str: 
     today = ctx.today()
     try:
         with ctx.db.session() as session:
-            try:
-                report = get_report(session, person, report_id)
-            except NotAllowed:
-                return texts.NOT_YOURS.format(id=report_id)
-            if report is None:
-                return texts.WITHDRAW_NONE if report_id is None else texts.NOT_FOUND.format(id=report_id)
-            if report.status == "withdrawn":
-                return texts.ALREADY_WITHDRAWN.format(id=report.id)
+            report = _find_report(session, person, report_id, texts.ALREADY_WITHDRAWN)
+            if isinstance(report, str):
+                return report
             withdraw_report(session, report, by=person.userid, now=ctx.clock.now())
             progress = ""
             if report.task is not None:
@@ -274,6 +269,19 @@ def withdraw(msg: IncomingMessage, ctx: HandlerContext, id: str | None) -> str: 
                                           activity=report.activity[:20], progress=progress)
     except DB_DOWN_ERRORS:
         return texts.DB_DOWN
+
+
+def _find_report(session: Session, person: Person, report_id: int | None, withdrawn_text: str) -> Report | str:
+    """The report a 撤回/修改 names (or the latest), or the reply explaining why there is none to change."""
+    try:
+        report = get_report(session, person, report_id)
+    except NotAllowed:
+        return texts.NOT_YOURS.format(id=report_id)
+    if report is None:
+        return texts.WITHDRAW_NONE if report_id is None else texts.NOT_FOUND.format(id=report_id)
+    if report.status == "withdrawn":
+        return withdrawn_text.format(id=report.id)
+    return report
 
 
 def _owner(session: Session, userid: str) -> Person | None:
@@ -294,14 +302,9 @@ def modify(msg: IncomingMessage, ctx: HandlerContext, command: str, rest: str) -
     try:
         ensure_tasks(ctx.services)
         with ctx.db.session() as session:
-            try:
-                report = get_report(session, person, report_id)
-            except NotAllowed:
-                return texts.NOT_YOURS.format(id=report_id)
-            if report is None:
-                return texts.WITHDRAW_NONE if report_id is None else texts.NOT_FOUND.format(id=report_id)
-            if report.status == "withdrawn":
-                return texts.MODIFY_WITHDRAWN.format(id=report.id)
+            report = _find_report(session, person, report_id, texts.MODIFY_WITHDRAWN)
+            if isinstance(report, str):
+                return report
             owner = _owner(session, report.userid) or person
             value, error = _modify_value(session, owner, field, raw, report.id, today)
             if error:
