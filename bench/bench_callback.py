@@ -51,10 +51,35 @@ PLACES = ["红山社区", "东村", "西村", "南湖社区", "北岗村", "新�
           "我们村", "社区里", "我们街道", "本单位", "我"]
 
 
+def _clause_fragments(rnd: random.Random, n: int) -> list[str]:
+    """Questions quoting 8-16 characters of a plan clause (answerable), from the shipped corpus."""
+    try:
+        from bot.config import load_settings
+        from knowledge.retriever import Retriever
+
+        clauses = [c.text.strip() for c in Retriever.load(load_settings().knowledge).clauses if len(c.text) > 12]
+    except Exception:  # noqa: BLE001 - the bench still runs without the knowledge package
+        return []
+    out = []
+    for _ in range(n):
+        text = rnd.choice(clauses)
+        start = rnd.randrange(0, max(1, len(text) - 16))
+        out.append(text[start:start + rnd.randint(8, 16)] + "？")
+    return out
+
+
 def questions(n: int, seed: int = 7) -> list[str]:
-    """Varied question texts (15 places x 7 forms x 12 topics), so answer caching cannot flatter the figures."""
+    """A mix: two thirds quote the plan (answered), one third are varied topic questions (mostly not).
+
+    Texts vary (15 places x 7 forms x 12 topics, random clause fragments), so an answer cache
+    cannot flatter the figures; unanswered questions exercise the review log.
+    """
     rnd = random.Random(seed)
-    return [rnd.choice(PLACES) + rnd.choice(FORMS).format(t=rnd.choice(TOPICS)) for _ in range(n)]
+    fragments = _clause_fragments(rnd, n * 2 // 3)
+    synthetic = [rnd.choice(PLACES) + rnd.choice(FORMS).format(t=rnd.choice(TOPICS)) for _ in range(n - len(fragments))]
+    mixed = fragments + synthetic
+    rnd.shuffle(mixed)
+    return mixed
 
 
 def texts_for(kind: str, n: int) -> list[str]:
