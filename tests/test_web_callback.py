@@ -142,6 +142,19 @@ def test_url_verification_with_the_official_vector(tmp_path: Path, sqlite_db):  
         assert r.status_code == 403 and v["expected_echo"] not in r.text
 
 
+def test_url_verification_survives_an_unescaped_plus_in_echostr(web_one: Web):
+    """Regression guard: a proxy that leaves "+" unescaped must not turn base64 into spaces and fail."""
+    for i in range(40):  # find an echostr whose base64 contains "+"
+        params = web_one.wecom.verify_url(f"echo-{i}", web_one.now)
+        if "+" in params["echostr"]:
+            break
+    else:
+        pytest.skip("no '+' in 40 random ciphertexts")
+    raw_query = "&".join(f"{k}={v}" for k, v in params.items())  # "+" sent raw, not %2B
+    r = web_one.client.get(f"{URL}?{raw_query}")
+    assert r.status_code == 200 and r.text == f"echo-{i}"
+
+
 def test_url_verification_refuses_a_stale_request(web_one: Web):
     params = web_one.wecom.verify_url("12345", web_one.now - 3600)
     assert web_one.client.get(URL, params=params).status_code == 403

@@ -86,8 +86,11 @@ class CallbackEndpoint:
         if self.crypto is None:
             return PlainTextResponse("callback not configured", status_code=503)
         q = request.query_params
+        echostr = q.get("echostr")
+        if echostr:
+            echostr = echostr.replace(" ", "+")  # base64 never has spaces: an unescaped "+" was form-decoded
         try:
-            echo = self.crypto.verify_url(q.get("msg_signature"), q.get("timestamp"), q.get("nonce"), q.get("echostr"))
+            echo = self.crypto.verify_url(q.get("msg_signature"), q.get("timestamp"), q.get("nonce"), echostr)
         except CallbackError as exc:
             return _refuse(exc, request)
         return Response(echo.encode("utf-8"), media_type="text/plain; charset=utf-8")
