@@ -60,23 +60,22 @@ class _Snapshot:
     ranker: Ranker
     synonyms: SynonymTable
     topics: tuple[str, ...]
+    top_topics: tuple[str, ...]  # top-level headings only, the fallback suggestions
     report: LoadReport
 
-    @property
-    def top_topics(self) -> tuple[str, ...]:
-        """Top-level headings, in document order."""
-        seen = dict.fromkeys(fix_typos(c.headings[0]) for c in self.index.clauses if c.headings)
-        return tuple(t for t in seen if t in self.topics)
 
-
-def _topics(clauses: Sequence[Clause]) -> tuple[str, ...]:
-    """Distinct heading titles (without numbering), in document order, for "you could ask about…"."""
+def _topics(clauses: Sequence[Clause]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Distinct heading titles (without numbering) in document order, all and top-level only,
+    for "you could ask about…"; shown as prompts to type, so with the plan's typos fixed."""
     seen: dict[str, None] = {}
-    for clause in clauses:
-        for heading in clause.headings:
+    top: dict[str, None] = {}
+    for headings in dict.fromkeys(c.headings for c in clauses):
+        for depth, heading in enumerate(headings):
             if 2 <= len(heading) <= 30:
-                seen.setdefault(fix_typos(heading), None)  # a prompt to type, so spelled right
-    return tuple(seen)
+                seen.setdefault(fix_typos(heading), None)
+                if depth == 0:
+                    top.setdefault(fix_typos(heading), None)
+    return tuple(seen), tuple(top)
 
 
 class Retriever:
@@ -116,7 +115,7 @@ class Retriever:
         index = ClauseIndex(clauses)
         table = SynonymTable.build(self._extra_synonyms)
         report = LoadReport(corpus_dir="(in memory)", clauses=len(clauses))
-        self._snapshot = _Snapshot(index, Ranker(index), table, _topics(clauses), report)
+        self._snapshot = _Snapshot(index, Ranker(index), table, *_topics(clauses), report)
         gc.freeze()
         return self
 
@@ -124,7 +123,7 @@ class Retriever:
         loaded = load_corpus(self.corpus_dir)
         index = ClauseIndex(loaded.clauses)
         table = SynonymTable.build(self._extra_synonyms)
-        snapshot = _Snapshot(index, Ranker(index), table, _topics(loaded.clauses), loaded.report)
+        snapshot = _Snapshot(index, Ranker(index), table, *_topics(loaded.clauses), loaded.report)
         # A big corpus is hundreds of thousands of long-lived objects: keep the cyclic collector from
         # walking them on every full collection (tens of ms of pause in the middle of a question).
         gc.freeze()
