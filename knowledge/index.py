@@ -29,44 +29,56 @@ def grams(text: str) -> set[str]:
 
 
 def build_postings(texts: Sequence[str]) -> dict[str, np.ndarray]:
-    """Gram -> sorted array of the numbers of the texts containing it, built with numpy in one sort.
+    """Gram -> sorted array of the numbers of the texts containing it, built with numpy sorts.
 
-    Each gram is encoded as (first code point << 21) | second code point (0 for a unigram), paired with
-    its text's number, and the pairs are sorted and deduplicated in one pass; every gram's postings
-    are then a slice of one int32 array. '|' and the text separator break bigrams.
+    Each gram is encoded as (first code point << 21) | second code point (0 for a unigram) and paired
+    with its text's number as one int64 (key * n + number); sorting and dropping repeats gives every
+    gram's postings as a slice of one int32 array. Unigrams and bigrams are done one after the other
+    to halve the peak memory. '|' and the text separator break bigrams.
     """
     n = len(texts)
     if n == 0:
         return {}
     joined = "\x00".join(texts) + "\x00"
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.int32)
+    del joined
     lengths = np.fromiter((len(t) + 1 for t in texts), dtype=np.int64, count=n)
-    owner = np.repeat(np.arange(n, dtype=np.int64), lengths)
-    sep = (codes == 0) | (codes == ord(HEADING_JOIN))
-    uni = ~sep
-    bi = uni[:-1] & uni[1:]
-    keys = np.concatenate([codes[uni] << 21, (codes[:-1][bi] << 21) | codes[1:][bi]])
-    owners = np.concatenate([owner[uni], owner[:-1][bi]])
-    del codes, owner, sep, uni, bi
-    composite = keys * n + owners
-    del keys, owners
-    composite.sort()  # np.unique's hash path is several times slower on tens of millions of keys
-    keep = np.empty(len(composite), dtype=bool)
-    keep[:1] = True
-    np.not_equal(composite[1:], composite[:-1], out=keep[1:])
-    composite = composite[keep]
-    gram_keys = composite // n
-    numbers = (composite % n).astype(np.int32)
-    del composite
-    starts = np.flatnonzero(np.diff(gram_keys)) + 1
-    bounds = np.concatenate([[0], starts, [len(gram_keys)]]).tolist()
-    firsts = gram_keys[bounds[:-1]].tolist()
+    owner = np.repeat(np.arange(n, dtype=np.int32), lengths)
+    keep = (codes != 0) & (codes != ord(HEADING_JOIN))
     postings: dict[str, np.ndarray] = {}
+    composite = codes[keep].astype(np.int64)
+    composite <<= 21
+    _add_postings(postings, composite, owner[keep], n)
+    pair = keep[:-1] & keep[1:]
+    del keep
+    composite = codes[:-1][pair].astype(np.int64)
+    composite <<= 21
+    composite |= codes[1:][pair]
+    _add_postings(postings, composite, owner[:-1][pair], n)
+    return postings
+
+
+def _add_postings(postings: dict[str, np.ndarray], composite: np.ndarray, owners: np.ndarray, n: int) -> None:
+    """Sort (gram key, text number) pairs, drop repeats, and slice them into per-gram arrays."""
+    composite *= n
+    composite += owners
+    del owners
+    composite.sort()  # np.unique's hash path is several times slower on tens of millions of keys
+    fresh = np.empty(len(composite), dtype=bool)
+    fresh[:1] = True
+    np.not_equal(composite[1:], composite[:-1], out=fresh[1:])
+    composite = composite[fresh]
+    del fresh
+    numbers = (composite % n).astype(np.int32)
+    composite //= n
+    starts = np.flatnonzero(composite[1:] != composite[:-1]) + 1
+    bounds = np.concatenate([[0], starts, [len(composite)]]).tolist()
+    firsts = composite[bounds[:-1]].tolist()
+    del composite
     for i, key in enumerate(firsts):
         second = key & 0x1FFFFF
         gram = chr(key >> 21) + (chr(second) if second else "")
         postings[gram] = numbers[bounds[i]:bounds[i + 1]]
-    return postings
 
 
 def term_grams(term: str) -> list[str]:
