@@ -60,6 +60,8 @@ def build_postings(texts: Sequence[str]) -> dict[str, np.ndarray]:
 
 def _add_postings(postings: dict[str, np.ndarray], composite: np.ndarray, owners: np.ndarray, n: int) -> None:
     """Sort (gram key, text number) pairs, drop repeats, and slice them into per-gram arrays."""
+    if not len(composite):
+        return
     composite *= n
     composite += owners
     del owners
