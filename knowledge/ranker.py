@@ -1,12 +1,18 @@
-"""Score candidate clauses for a question: weighted term coverage, rescored with rapidfuzz.
+"""Score candidate clauses for a question: weighted term coverage, phrase evidence, rapidfuzz.
 
-coverage = sum(weight * match) / sum(weight) over the question's terms, where weight is the term's
-inverse document frequency (question words discounted, single characters halved, words the corpus
-never uses counted in full, which is what sinks off-topic questions) and match is 1 for the term in
-the clause text, a little less for a synonym or for a hit only in the clause's heading path, and
-partial credit for most of a long word's bigrams (typos). The final score mixes coverage with
-rapidfuzz's partial_ratio of the question's content words against the clause, so word order and
-near-misses count too. Scores fall in [0, 1]; the retriever's threshold decides what is an answer.
+score = 0.57 coverage + 0.20 phrase bigrams + 0.18 fuzzy + 0.05 section context + 0.10 quoted phrase,
+capped at 1, times a specificity factor, where
+- coverage = sum(weight * match) / sum(weight) over the question's terms; weight is the term's idf
+  (question words only through their equivalents and at a quarter, single characters at half, words
+  the corpus never uses in full, which is what sinks off-topic questions); match is 1 for the term in
+  the clause, 0.9 for a synonym, 0.7 for a hit only in the heading path, and partial credit for most
+  of a long word's bigrams (typos);
+- phrase bigrams = idf-weighted share of the question's own bigrams found in the clause (word order,
+  tokenisation slips), question-word bigrams discounted;
+- fuzzy = rapidfuzz partial_ratio of the question's content words against the clause;
+- specificity < 1 only for questions whose words are all very common ("工作"), which are too vague
+  for any one clause to be a confident answer.
+Scores fall in [0, 1]; the retriever's threshold (0.5) decides what is an answer.
 """
 
 from __future__ import annotations
@@ -106,6 +112,8 @@ class Ranker:
         return list(weights.items())
 
     def rank(self, plan: QueryPlan, limit: int = 10) -> list[Scored]:
+        """The best `limit` clauses, best first: candidates from the index, coverage on CANDIDATES of
+        them, the full score on the FUZZY_POOL best by coverage."""
         if not plan.content_terms or not self.index.size:
             return []
         weights = [term_weight(t, self.index) for t in plan.terms]
@@ -121,7 +129,7 @@ class Ranker:
         content = [(t, w) for t, w in zip(plan.terms, weights, strict=True) if t.kind == CONTENT]
         content_total = sum(w for _, w in content)
         # "工作" or "统战" alone match half the plan: no single clause can be a confident answer.
-        vagueness = min(1.0, content_total / (SPECIFIC_ENOUGH * self._rare_idf))
+        specificity = min(1.0, content_total / (SPECIFIC_ENOUGH * self._rare_idf))
         # A question word quoted with its neighbours ("谁来干", "怎么看") where the plan itself says so.
         quoted = [(p, self.index.idf(df) * QUESTION_WORD_FACTOR) for p in plan.asked_phrases
                   if (df := self.index.df(p)) > 0]
@@ -137,14 +145,13 @@ class Ranker:
         scored: list[Scored] = []
         for coverage, number in covered[:FUZZY_POOL]:
             clause = self.index.clauses[number]
-            body = self.index.bodies[number]
+            body, head = self.index.bodies[number], self.index.heads[number]
             fuzzy = fuzz.partial_ratio(plan.content, body) / 100 if len(plan.content) > 1 else 0.0
-            bigrams = _share(pairs, body, self.index.heads[number]) / pair_total if pair_total else 0.0
-            head = self.index.heads[number]
+            bigrams = _share(pairs, body, head) / pair_total if pair_total else 0.0
             context = sum(w for t, w in content if any(f in head for f, _ in t.forms)) / content_total
             quote = sum(w for p, w in quoted if p in body) / quoted_total if quoted_total else 0.0
             score = min(1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
-                        + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * vagueness
+                        + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * specificity
             if clause.is_heading and clause.has_children:
                 score *= PARENT_HEADING_FACTOR
             scored.append(Scored(number, round(score, 4), round(coverage, 4), round(bigrams, 4), round(fuzzy, 4)))
