@@ -58,8 +58,12 @@ def _trimmed_dictionary() -> Path:
                 lines.append(f"{parts[0]} {parts[1]}\n")
     lines.extend(f"{word} {freq}\n" for word, freq in _domain_words())
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text("".join(lines), encoding="utf-8")
-    os.replace(tmp, path)  # atomic: concurrent first starts never read half a file
+    try:
+        tmp.write_text("".join(lines), encoding="utf-8")
+        os.replace(tmp, path)  # atomic: concurrent first starts never read half a file
+    except OSError as exc:  # a read-only temp folder: slower start on the full dictionary, still correct
+        log.warning("knowledge: cannot write %s (%s); using jieba's full dictionary", path, exc)
+        return full
     return path
 
 
