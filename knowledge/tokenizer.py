@@ -74,9 +74,13 @@ def get_tokenizer() -> jieba.Tokenizer:
         with _lock:
             if _tokenizer is None:
                 jieba.setLogLevel(logging.WARNING)
-                tokenizer = jieba.Tokenizer(dictionary=str(_trimmed_dictionary()))
+                path = _trimmed_dictionary()
+                tokenizer = jieba.Tokenizer(dictionary=str(path))
                 tokenizer.initialize()
-                _tokenizer = tokenizer
+                if not path.name.startswith("tongzhan_jieba_"):  # the full-dictionary fallback
+                    for word, freq in _domain_words():
+                        tokenizer.add_word(word, freq)
+                _tokenizer = tokenizer  # published only when complete: readers never see it change
     return _tokenizer
 
 
