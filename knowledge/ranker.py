@@ -35,7 +35,7 @@ SINGLE_CHAR_FACTOR = 0.5
 UNKNOWN_FACTOR = 1.0
 HEADING_MATCH = 0.7
 PARTIAL_MATCH = 0.8
-PARENT_HEADING_FACTOR = 0.92  # a bare heading loses ties against the items under it
+PARENT_HEADING_FACTOR = 0.95  # a bare heading loses ties against the items under it
 CANDIDATES = 200
 FUZZY_POOL = 40
 
