@@ -26,7 +26,8 @@ STOPWORDS = frozenset(
 QUESTION_WORDS = frozenset(
     "怎么 怎样 怎么样 如何 咋 咋办 怎么办 咋整 怎么做 咋做 怎么弄 为什么 为啥 什么 啥 啥子 哪 哪些 哪个 哪里 "
     "哪儿 几 多少 多久 多长 多大 几个 谁 是否 要不要 需不需要 是不是 有没有 能不能 可不可以 该不该 "
-    "要 需要 应该 应当 得 必须 该 可以 能 会 有 没有 做 干 搞 弄 办 算 行 吗 要求 规定".split()
+    "要 需要 应该 应当 得 必须 该 可以 能 会 有 没有 做 干 搞 弄 办 算 行 吗 要求 规定 "
+    "什么时候 啥时候 何时 几时 多长时间 时候 干嘛 干吗".split()
 )
 # Question words that carry meaning of their own in the plans (次数), so they keep their synonyms.
 _HOW_MANY = re.compile(r"^(几|多少)(次|篇|回|个|项|名|人|天|周|月|年|条|批|期|场|轮|遍|趟)$")
@@ -104,6 +105,26 @@ def _merge_phrases(tokens: list[str], synonyms: SynonymTable) -> list[str]:
     return out
 
 
+def _is_question(text: str) -> bool:
+    """A question word, or a word made only of question and stop words ("干什么", "要怎么")."""
+    if text in QUESTION_WORDS:
+        return True
+    if len(text) < 2:
+        return False
+    can_end: list[bool | None] = [None] * (len(text) + 1)  # None: unreachable; True: via a question word
+    can_end[0] = False
+    for end in range(1, len(text) + 1):
+        for start in range(max(0, end - 4), end):
+            if can_end[start] is None:
+                continue
+            piece = text[start:end]
+            if piece in QUESTION_WORDS:
+                can_end[end] = True
+            elif piece in STOPWORDS and can_end[end] is not True:
+                can_end[end] = can_end[start]
+    return can_end[len(text)] is True
+
+
 def _term(text: str, kind: str, synonyms: SynonymTable) -> Term:
     alts = set(synonyms.alternatives(text))
     if len(text) >= 3:  # "统战工作" also as "统一战线工作": swap a synonym phrase inside a longer word
@@ -133,7 +154,7 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
             continue
         stop = token in STOPWORDS or text in STOPWORDS
         how_many = _HOW_MANY.match(text)
-        kind = QUESTION if (how_many or token in QUESTION_WORDS or text in QUESTION_WORDS) else CONTENT
+        kind = QUESTION if (how_many or _is_question(text)) else CONTENT
         at = sum(map(len, phrase))
         phrase.append(text)
         kinds.append(STOP if stop else kind)
@@ -152,6 +173,11 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
         if how_many and how_many.group(2) not in seen:  # "几篇" also asks about 篇
             seen.add(how_many.group(2))
             terms.append(_term(how_many.group(2), CONTENT, synonyms))
+    whole = "".join(phrase)
+    if not content and len(whole) >= 3 and whole not in seen:
+        # Only question words ("怎么干"): the plan may quote exactly that, so look for it as it stands.
+        terms.append(Term(text=whole, kind=CONTENT, alternatives=()))
+        content.append(whole)
     quoted: dict[str, None] = {}
     for i, kind in enumerate(kinds):
         if kind == QUESTION:  # the question word with up to two neighbours: "谁来", "来干", "干得好"

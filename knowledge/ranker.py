@@ -128,12 +128,13 @@ class Ranker:
         numbers = self.index.candidates(lookups, CANDIDATES)
         content = [(t, w) for t, w in zip(plan.terms, weights, strict=True) if t.kind == CONTENT]
         content_total = sum(w for _, w in content)
-        # "工作" or "统战" alone match half the plan: no single clause can be a confident answer.
-        specificity = min(1.0, content_total / (SPECIFIC_ENOUGH * self._rare_idf))
         # A question word quoted with its neighbours ("谁来干", "怎么看") where the plan itself says so.
-        quoted = [(p, self.index.idf(df) * QUESTION_WORD_FACTOR) for p in plan.asked_phrases
-                  if (df := self.index.df(p)) > 0]
+        quoted = [(p, self.index.idf(df)) for p in plan.asked_phrases if (df := self.index.df(p)) > 0]
         quoted_total = sum(w for _, w in quoted)
+        # "工作" or "统战" alone match half the plan: no single clause can be a confident answer
+        # (a quoted phrase such as "干得好" is specific, though its words alone are not).
+        specificity = min(1.0, (content_total + sum(w for p, w in quoted if len(p) >= 3))
+                          / (SPECIFIC_ENOUGH * self._rare_idf))
         covered: list[tuple[float, int]] = []
         for number in numbers.tolist():
             body, head = self.index.bodies[number], self.index.heads[number]

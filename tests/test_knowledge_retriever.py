@@ -188,3 +188,20 @@ def test_a_pasted_essay_is_answered_quickly(retriever: Retriever) -> None:
     result = retriever.search(essay)
     assert time.perf_counter() - started < 1.0
     assert result.question == essay
+
+
+@pytest.mark.parametrize(("question", "expected"), [("怎么干", "解决好“怎么干”的问题"), ("干得好", "解决好“干得好”的问题"),
+                                                    ("谁来干统战工作", "解决好“谁来干”的问题")])
+def test_the_plans_own_question_words_are_found_as_quoted(retriever: Retriever, question: str, expected: str) -> None:
+    result = retriever.search(question)
+    assert result.answered and result.hits[0].text.startswith(expected)
+
+
+@pytest.mark.parametrize("question", ["怎么办", "干什么", "有没有要求", "是不是"])
+def test_only_question_words_is_declined(retriever: Retriever, question: str) -> None:
+    assert not retriever.search(question).answered
+
+
+def test_compound_question_words_do_not_sink_a_question(retriever: Retriever) -> None:
+    result = retriever.search("民族宗教工作方面要干什么")  # 干什么 is one jieba word, but only a question
+    assert result.answered and result.hits[0].text.startswith("民族宗教工作方面")
