@@ -50,10 +50,16 @@ def result_text(result: SearchResult) -> str:
 
 
 def _emit(result: SearchResult, as_json: bool, out: TextIO) -> None:
+    """Write one answer; on a terminal that cannot show Chinese, JSON falls back to \\u escapes."""
     if as_json:
-        out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+        try:
+            out.write(json.dumps(result_json(result), ensure_ascii=False) + "\n")
+        except UnicodeEncodeError:
+            out.write(json.dumps(result_json(result), ensure_ascii=True) + "\n")
     else:
-        out.write(result_text(result) + "\n")
+        text = result_text(result) + "\n"
+        encoding = getattr(out, "encoding", None) or "utf-8"
+        out.write(text.encode(encoding, "backslashreplace").decode(encoding))
     out.flush()
 
 
