@@ -23,6 +23,7 @@ _CJK_PUNCT = r"。、，；：！？《》“”‘’（）【】"
 _SPACE_BEFORE_LATIN = re.compile(rf"(?<=[{_CJK}{_CJK_PUNCT}]) (?=[A-Za-z0-9])")
 _SPACE_AFTER_LATIN = re.compile(rf"(?<=[A-Za-z0-9]) (?=[{_CJK}{_CJK_PUNCT}])")
 _NON_WORD = re.compile(rf"[^0-9a-z{_CJK}]+")
+BREAK = "|"  # where punctuation stood: words may not match across it ("议政、建言" is not "议政建言")
 _HALFWIDTH_CJK_PUNCT = str.maketrans(
     {"\uff61": "。", "\uff64": "、", "\uff62": "“", "\uff63": "”"}
     | {chr(0x2460 + i): f"({i + 1})" for i in range(20)}  # ① .. ⑳ would become bare digits under NFKC
@@ -86,7 +87,7 @@ def _numeral_to_digits(match: re.Match[str]) -> str:
 def index_text(text: str) -> str:
     """The matching form of any text (clause, heading, question or synonym)."""
     text = display_text(text).lower()
-    text = _NON_WORD.sub("", fix_typos(text))
+    text = _NON_WORD.sub(BREAK, fix_typos(text)).strip(BREAK)
     return _NUMERAL.sub(_numeral_to_digits, text)  # after the punctuation is gone, as for question words
 
 

@@ -70,8 +70,9 @@ def test_index_text_fixes_document_typos_and_numerals() -> None:
     assert index_text("港澳台侨扽重点领域") == "港澳台侨等重点领域"
     assert index_text("走访慰问贫因归侨侨眷") == "走访慰问贫困归侨侨眷"
     assert index_text("党外知分子") == "党外知识分子"
-    assert index_text("全年培训会议不少于四次,每季度至少报送1篇") == "全年培训会议不少于4次每季度至少报送1篇"
-    assert index_text("开展“一周两月”活动") == "开展1周2月活动"
+    assert index_text("全年培训会议不少于四次,每季度至少报送1篇") == "全年培训会议不少于4次|每季度至少报送1篇"
+    assert index_text("开展“一周两月”活动") == "开展|1周2月|活动"
+    assert index_text("积极参政议政、建言献策。") == "积极参政议政|建言献策"  # no phrase across punctuation
 
 
 @pytest.mark.parametrize("text", ["关于部署工作", "属于部门职责", "上千部影片", "意思相同", "统一战线"])
