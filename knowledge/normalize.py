@@ -4,9 +4,9 @@ Display form (what a phone shows): NFKC (full-width letters, digits and ASCII pu
 half-width, as in the shipped plans), Chinese marks 。、《》 kept, straight double quotes paired into
 “”, stray controls removed, and spaces between Chinese and Latin/digits dropped ("2022 年" -> "2022年").
 
-Index form (what is matched): the display form lower-cased, passed through the typo table, Chinese
-numerals before a measure word turned into digits (两次 -> 2次), and everything but letters, digits and
-CJK removed, so "防风险、保安全" and "防风险保安全" match alike.
+Index form (what is matched): the display form lower-cased, passed through the typo table, every run
+of punctuation and space turned into one "|" (no word or phrase matches across it), and Chinese
+numerals before a measure word turned into digits (两次 -> 2次).
 """
 
 from __future__ import annotations
