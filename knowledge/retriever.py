@@ -78,6 +78,14 @@ def _topics(clauses: Sequence[Clause]) -> tuple[tuple[str, ...], tuple[str, ...]
     return tuple(seen), tuple(top)
 
 
+def _freeze_heap() -> None:
+    """Keep the cyclic collector from walking a big corpus's hundreds of thousands of long-lived
+    objects on every full collection (tens of ms of pause in the middle of a question). Garbage is
+    collected first so that nothing collectable is frozen with them."""
+    gc.collect()
+    gc.freeze()
+
+
 class Retriever:
     """Answers questions from the plan documents in one folder."""
 
@@ -116,7 +124,7 @@ class Retriever:
         table = SynonymTable.build(self._extra_synonyms)
         report = LoadReport(corpus_dir="(in memory)", clauses=len(clauses))
         self._snapshot = _Snapshot(index, Ranker(index), table, *_topics(clauses), report)
-        gc.freeze()
+        _freeze_heap()
         return self
 
     def _build(self) -> _Snapshot:
@@ -124,9 +132,7 @@ class Retriever:
         index = ClauseIndex(loaded.clauses)
         table = SynonymTable.build(self._extra_synonyms)
         snapshot = _Snapshot(index, Ranker(index), table, *_topics(loaded.clauses), loaded.report)
-        # A big corpus is hundreds of thousands of long-lived objects: keep the cyclic collector from
-        # walking them on every full collection (tens of ms of pause in the middle of a question).
-        gc.freeze()
+        _freeze_heap()
         return snapshot
 
     def reload(self) -> LoadReport:
