@@ -1,9 +1,10 @@
 """Turn a phone-typed question into weighted terms: content words, discounted question words, synonyms.
 
-"宗教信息员一年培训几回" -> 宗教, 信息员 (~联络员), 1年 (~全年), 培训, 几 (question), 回 (~次).
-Stop words (的, 了, 我们 …) are dropped; question words (怎么, 什么, 几, 要不要 …) are kept with a
-small weight, so a clause that literally says "谁来干" still wins for "谁来干…" but a clause is never
-chosen for matching "怎么" alone.
+"宗教信息员一年培训几回" -> 宗教, 信息员 (~联络员), 1年 (~全年), 培训, 几回 (question: ~不少于), 回 (~次).
+Stop words (的, 了, 我们 …) carry no weight. Question words (怎么, 什么, 几次, 要不要, and words made
+only of them such as 干什么) count only through equivalents that answer them (几次 -> 不少于) and,
+with their neighbours, as quoted phrases ("谁来干", "干得好") when a plan says exactly that; so a
+clause is never chosen because it happens to contain "有" or "怎么".
 """
 
 from __future__ import annotations
