@@ -296,6 +296,60 @@ async def _python_driver(host: str, port: int, lines: list[str], connections: in
             "p90_us": pick(0.9), "p99_us": pick(0.99), "max_us": latencies[-1] * 1e6, "non2xx": bad}
 
 
+async def _paced_driver(host: str, port: int, lines: list[str], rate: float, duration: int) -> dict:
+    """Open loop: request i is due at t0 + i/rate; latency counts from when it was due (no coordinated omission)."""
+    raw = []
+    for ln in lines:
+        target, body = ln.rstrip("\n").split("\t", 1)
+        data = body.encode()
+        raw.append(f"POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\n"
+                   f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    pool: asyncio.Queue = asyncio.Queue()
+    for _ in range(8):
+        pool.put_nowait(await asyncio.open_connection(host, port))
+    latencies: list[float] = []
+    bad = 0
+
+    async def one(req: bytes, due: float) -> None:
+        nonlocal bad
+        reader, writer = await pool.get()
+        writer.write(req)
+        status = await reader.readline()
+        length = 0
+        while (header := await reader.readline()) not in (b"\r\n", b""):
+            if header.lower().startswith(b"content-length:"):
+                length = int(header.split(b":")[1])
+        if length:
+            await reader.readexactly(length)
+        latencies.append(time.perf_counter() - due)
+        bad += b" 200 " not in status
+        pool.put_nowait((reader, writer))
+
+    tasks = []
+    start = time.perf_counter()
+    for i in range(int(rate * duration)):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(raw[i % len(raw)], due)))
+    await asyncio.gather(*tasks)
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e6  # noqa: E731
+    return {"driver": "paced", "requests": len(latencies), "rps": rate, "p50_us": pick(0.5), "p90_us": pick(0.9),
+            "p99_us": pick(0.99), "max_us": latencies[-1] * 1e6, "non2xx": bad}
+
+
+def run_paced(port: int, file: Path, rate: float, duration: int) -> dict:
+    lines = file.read_text(encoding="utf-8").splitlines()
+    try:
+        import uvloop
+
+        return uvloop.run(_paced_driver("127.0.0.1", port, lines, rate, duration))
+    except ImportError:
+        return asyncio.run(_paced_driver("127.0.0.1", port, lines, rate, duration))
+
+
 def run_python(port: int, file: Path, connections: int, duration: int) -> dict:
     lines = file.read_text(encoding="utf-8").splitlines()
     try:
@@ -404,6 +458,8 @@ def main() -> int:
     ap.add_argument("--connections", type=int, default=50, help="throughput phase")
     ap.add_argument("--latency-connections", type=int, default=4)
     ap.add_argument("--driver", choices=["auto", "wrk", "python"], default="auto")
+    ap.add_argument("--paced", type=float, default=50.0, metavar="RATE",
+                    help="also measure latency at a steady RATE req/s (open loop, not saturating); 0 to skip")
     ap.add_argument("--port", type=int, default=18765)
     ap.add_argument("--profile", action="store_true", help="sample the server's threads instead (workers=1)")
     args = ap.parse_args()
@@ -422,22 +478,31 @@ def main() -> int:
         server.start()
         url = f"http://127.0.0.1:{args.port}"
         sent = 0
-        for phase, conns in (("throughput", args.connections), ("latency", args.latency_connections)):
+        phases = [("throughput", args.connections), ("latency", args.latency_connections)]
+        if args.paced:
+            phases.append(("paced", 0))
+        for phase, conns in phases:
             file = tmp / f"{phase}.txt"
-            generate(file, args.messages, args.users, tag=phase[0], kind=args.kind)
+            count = args.messages if phase != "paced" else int(args.paced * args.duration) + 10
+            generate(file, count, args.users, tag=phase[0], kind=args.kind)
             # warm-up on a few other messages (first-use loading, connection pools)
             warm = tmp / f"{phase}-warm.txt"
             generate(warm, 200, 50, tag="w" + phase[0], kind=args.kind)
             (run_wrk(url, warm, 4, 1) if driver == "wrk" else run_python(args.port, warm, 4, 1))
             cpu_before, load_before = server.cpu_seconds(), os.getloadavg()[0]
-            stats = (run_wrk(url, file, conns, args.duration) if driver == "wrk"
-                     else run_python(args.port, file, conns, args.duration))
+            if phase == "paced":
+                stats = run_paced(args.port, file, args.paced, args.duration)
+            elif driver == "wrk":
+                stats = run_wrk(url, file, conns, args.duration)
+            else:
+                stats = run_python(args.port, file, conns, args.duration)
             stats["server_cpu_us_per_request"] = (server.cpu_seconds() - cpu_before) / max(1, stats["requests"]) * 1e6
             stats["loadavg"] = [load_before, os.getloadavg()[0]]
             results[phase] = stats
             sent += stats["requests"]
-            repeats = max(0, stats["requests"] - args.messages)
-            print(f"{phase:10s} c={conns:<3d} {stats['rps']:8.0f} req/s  p50 {stats['p50_us'] / 1000:6.2f} ms  "
+            repeats = max(0, stats["requests"] - count)
+            label = f"{phase:10s} c={conns:<3d}" if phase != "paced" else f"{'paced':10s} open"
+            print(f"{label} {stats['rps']:8.0f} req/s  p50 {stats['p50_us'] / 1000:6.2f} ms  "
                   f"p90 {stats['p90_us'] / 1000:6.2f} ms  p99 {stats['p99_us'] / 1000:6.2f} ms  "
                   f"max {stats['max_us'] / 1000:7.2f} ms  non-2xx {stats['non2xx']}  "
                   f"({stats['requests']} requests, {repeats} repeats, {stats['driver']}; server CPU "
