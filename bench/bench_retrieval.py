@@ -6,8 +6,10 @@ real clauses writes new clauses of realistic length and vocabulary, under random
 paths. Questions are short word runs cut from random synthetic clauses (answerable), the held-out
 question files (phone-style), and off-topic phrases, so every code path of the ranker is timed.
 
+It also times `run.py ask` starting cold on the shipped corpus (a new process each run).
+
 Run from the project root, pinned to one core:
-    .venv/bin/python bench/bench_retrieval.py [--clauses 100000] [--queries 2000] [--seed 7]
+    .venv/bin/python bench/bench_retrieval.py [--clauses 100000] [--queries 2000] [--seed 7] [--cold-runs 5]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
@@ -44,6 +47,17 @@ def rss_mb() -> tuple[float, float]:
                 key, amount, _ = line.split()
                 values[key] = int(amount) / 1024
     return values.get("VmRSS:", 0.0), values.get("VmHWM:", 0.0)
+
+
+def cold_ask_seconds(runs: int) -> list[float]:
+    """Wall time of `python run.py ask --json QUESTION`, each in a fresh process."""
+    times: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "run.py", "ask", "--json", "宗教信息员一年培训几回"], cwd=ROOT, check=True,
+                       capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
 
 
 def train_chain(clauses: list[Clause]) -> tuple[dict[str, list[str]], list[str]]:
@@ -113,6 +127,7 @@ def main() -> int:
     parser.add_argument("--all-cores", action="store_true", help="do not pin the process to one core")
     parser.add_argument("--no-tracemalloc", dest="tracemalloc", action="store_false",
                         help="skip the second, traced build")
+    parser.add_argument("--cold-runs", type=int, default=5, help="cold `run.py ask` starts to time (0: none)")
     args = parser.parse_args()
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
@@ -159,6 +174,10 @@ def main() -> int:
           f"max {latencies[-1]:.2f} ms")
     print(f"memory             index postings {index_mb:.0f} MB; RSS {rss_before:.0f} MB with the clauses, "
           f"{rss_after:.0f} MB with the index (build peak {rss_peak:.0f} MB)")
+    if args.cold_runs:
+        cold = cold_ask_seconds(args.cold_runs)
+        print(f"cold ask           shipped corpus, {len(cold)} fresh processes: median {statistics.median(cold):.2f} s, "
+              f"max {max(cold):.2f} s")
     if args.tracemalloc:
         print(f"tracemalloc        a build allocates {traced_now / 2**20:.0f} MB that it keeps, "
               f"{traced_peak / 2**20:.0f} MB at its peak")
