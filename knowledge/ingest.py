@@ -107,6 +107,10 @@ def load_corpus(corpus_dir: Path) -> LoadedCorpus:
             log.warning("knowledge: cannot read %s: %s", path.name, exc)
             errors.append(FileProblem(path.name, str(exc)))
             continue
+        except Exception as exc:  # noqa: BLE001 - one malformed upload must not take the others down
+            log.warning("knowledge: failed to parse %s", path.name, exc_info=True)
+            errors.append(FileProblem(path.name, f"cannot parse ({exc.__class__.__name__})"))
+            continue
         if not found:
             skipped.append(FileProblem(path.name, "no text"))
             continue

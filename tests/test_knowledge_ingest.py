@@ -68,12 +68,24 @@ def test_unreadable_files_are_reported_by_name_and_the_rest_load(tmp_path: Path)
     (corpus / "broken.docx").write_bytes(b"PK\x03\x04 this is not really a zip")
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
     (corpus / "scan.pdf").write_bytes(b"%PDF-1.4")
+    _truncated_docx(tmp_path / "whole.docx", corpus / "truncated.docx")
     loaded = load_corpus(corpus)
     failed = {p.file for p in loaded.report.errors}
-    assert failed == {"broken.docx", "binary.txt"}
+    assert failed == {"broken.docx", "binary.txt", "truncated.docx"}
     assert {p.file for p in loaded.report.skipped} == {"scan.pdf"}
     assert loaded.report.files == 2 and loaded.report.clauses > 100
     assert "broken.docx" in loaded.report.summary()
+
+
+def _truncated_docx(whole: Path, target: Path) -> None:
+    """A real .docx whose document.xml is cut in half (a broken upload): a zip that parses, XML that doesn't."""
+    import zipfile
+
+    write_docx(whole, [("一、信息工作", None)])
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(target, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            out.writestr(item, data[: len(data) // 2] if item.filename == "word/document.xml" else data)
 
 
 def test_missing_corpus_folder_is_an_error_not_a_crash(tmp_path: Path) -> None:
