@@ -16,8 +16,6 @@ from sqlalchemy import select
 from bot.db.models import Person
 
 if TYPE_CHECKING:
-    from knowledge.retriever import Retriever
-
     from bot.clock import Clock
     from bot.config import Settings
     from bot.db.database import Database
@@ -26,6 +24,7 @@ if TYPE_CHECKING:
     from bot.processor import MessageProcessor
     from bot.state.base import StateStore
     from bot.wecom.sender import Sender
+    from knowledge.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
