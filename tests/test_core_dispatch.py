@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+
 from bot import texts
 from bot.dispatcher import Dispatcher, Router
 from bot.filters import normalize_command, text_startswith
