@@ -100,6 +100,7 @@ class Retriever:
         self.threshold = threshold
         self.default_top = top
         self._extra_synonyms = dict(synonyms or {})
+        self._fixed_clauses: list[Clause] | None = None
         self._reload_lock = threading.Lock()
         self._snapshot = self._build()
 
@@ -113,25 +114,27 @@ class Retriever:
         cls, clauses: Sequence[Clause], threshold: float = DEFAULT_THRESHOLD,
         synonyms: Mapping[str, Sequence[str]] | None = None,
     ) -> Retriever:
-        """A retriever over ready-made clauses (benchmarks, tests); reload() is then a no-op rebuild."""
+        """A retriever over ready-made clauses (benchmarks, tests); reload() rebuilds from the same ones."""
         self = cls.__new__(cls)
         self.corpus_dir = Path()
         self.threshold = threshold
         self.default_top = 3
         self._extra_synonyms = dict(synonyms or {})
+        self._fixed_clauses = list(clauses)
         self._reload_lock = threading.Lock()
-        index = ClauseIndex(clauses)
-        table = SynonymTable.build(self._extra_synonyms)
-        report = LoadReport(corpus_dir="(in memory)", clauses=len(clauses))
-        self._snapshot = _Snapshot(index, Ranker(index), table, *_topics(clauses), report)
-        _freeze_heap()
+        self._snapshot = self._build()
         return self
 
     def _build(self) -> _Snapshot:
-        loaded = load_corpus(self.corpus_dir)
-        index = ClauseIndex(loaded.clauses)
+        if self._fixed_clauses is not None:
+            clauses = self._fixed_clauses
+            report = LoadReport(corpus_dir="(in memory)", clauses=len(clauses))
+        else:
+            loaded = load_corpus(self.corpus_dir)
+            clauses, report = loaded.clauses, loaded.report
+        index = ClauseIndex(clauses)
         table = SynonymTable.build(self._extra_synonyms)
-        snapshot = _Snapshot(index, Ranker(index), table, *_topics(loaded.clauses), loaded.report)
+        snapshot = _Snapshot(index, Ranker(index), table, *_topics(clauses), report)
         _freeze_heap()
         return snapshot
 

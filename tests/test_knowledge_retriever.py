@@ -205,3 +205,13 @@ def test_only_question_words_is_declined(retriever: Retriever, question: str) ->
 def test_compound_question_words_do_not_sink_a_question(retriever: Retriever) -> None:
     result = retriever.search("民族宗教工作方面要干什么")  # 干什么 is one jieba word, but only a question
     assert result.answered and result.hits[0].text.startswith("民族宗教工作方面")
+
+
+def test_in_memory_retriever_reloads_its_own_clauses() -> None:
+    from knowledge.segment import Clause
+
+    clause = Clause(text="网格员每周巡查辖区不少于三次。", doc="细则", file="x.txt", section="", headings=(),
+                    clause_id="x.txt#1")
+    r = Retriever.from_clauses([clause])
+    assert r.search("网格员每周巡查几次").answered
+    assert r.reload().clauses == 1 and r.search("网格员每周巡查几次").answered
