@@ -3,8 +3,9 @@
 Starts `run.py serve` on a scratch database, pre-generates distinct encrypted callbacks (valid
 signatures, current timestamps, distinct MsgIds) into a file, and drives them with wrk (a Lua
 script cycles through the file) or, without wrk, a small asyncio driver. Prints requests/s at
-50 connections and p50/p99 latency at 4 connections, plus the in-process cost of the protocol
-work (verify + decrypt + parse + encrypted reply).
+50 connections and p50/p99 at 4 connections (both closed loop, i.e. saturating the server), the
+round-trip latency at a steady 50 req/s (open loop), server CPU per request (robust to other load
+on the machine), and the in-process cost of the protocol work (verify + decrypt + parse + reply).
 
     .venv/bin/python bench/bench_callback.py                      # SQLite + in-process state
     .venv/bin/python bench/bench_callback.py --backend postgres   # PostgreSQL + Redis (env below)
