@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
@@ -57,3 +58,10 @@ def _load_retriever(settings: Settings):  # noqa: ANN202 - knowledge.retriever.R
     from knowledge.retriever import Retriever
 
     return Retriever.load(settings.knowledge)
+
+
+def warm_up(services: Services) -> None:
+    """A serve hook: load the knowledge base before the first question arrives, not during it."""
+    started = time.perf_counter()
+    retriever = services.retriever
+    log.info("knowledge base loaded in %.2fs (%s)", time.perf_counter() - started, type(retriever).__name__)

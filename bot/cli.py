@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from bot.config import ConfigError, Settings, load_settings
 
 # What runs beside the HTTP server in every server process (see bot.web.serve).
-SERVE_HOOKS = ("bot.upkeep:start_upkeep", "scheduler.runner:start_hook")
+SERVE_HOOKS = ("bot.app:warm_up", "bot.upkeep:start_upkeep", "scheduler.runner:start_hook")
 # Packages that add verbs through a `register(subparsers)` function.
 VERB_MODULES = ("knowledge.cli", "bot.tracking.cli", "scheduler.cli")
 

@@ -1,6 +1,8 @@
-"""Per-process upkeep while serving: write spooled reports once the database is back, retry photos.
+"""Per-process upkeep while serving: write spooled reports once the database is back, retry photos,
+and reload the knowledge base when the office changes the corpus folder.
 
-Every process keeps its own local spool, so every process (not only the reminder leader) runs this.
+Every process keeps its own local spool and its own index, so every process (not only the reminder
+leader) runs this.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -22,13 +25,21 @@ def start_upkeep(services: Services, interval_s: float = INTERVAL_S) -> Callable
     from bot.tracking.service import maintenance
 
     stop = threading.Event()
+    corpus = services.settings.knowledge.corpus_dir
+    seen = corpus_fingerprint(corpus)
 
     def loop() -> None:
+        nonlocal seen
         while True:
             try:
                 done = maintenance(services)
                 if any(done.values()):
                     log.info("upkeep: %s", done)
+                now = corpus_fingerprint(corpus)
+                if now != seen:
+                    report = services.retriever.reload()
+                    seen = now
+                    log.info("knowledge base reloaded after a corpus change: %s", report)
             except Exception:  # noqa: BLE001 - upkeep retries next round; it must never die
                 log.exception("upkeep failed; will retry in %.0fs", interval_s)
             if stop.wait(interval_s):
@@ -42,3 +53,19 @@ def start_upkeep(services: Services, interval_s: float = INTERVAL_S) -> Callable
         thread.join(timeout=10)
 
     return halt
+
+
+def corpus_fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:
+    """Names, sizes and modification times of the corpus files: cheap to take every minute."""
+    try:
+        entries = sorted(p for p in folder.iterdir() if p.is_file())
+    except OSError:
+        return ()
+    out = []
+    for p in entries:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        out.append((p.name, st.st_size, st.st_mtime_ns))
+    return tuple(out)

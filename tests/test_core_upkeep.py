@@ -28,3 +28,39 @@ def test_upkeep_drains_spool_at_start_and_stops_promptly(services, tmp_path: Pat
         assert time.monotonic() - started < 2
     with services.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Report).where(Report.source_msg_key == "m:spooled-1")) == 1
+
+
+def test_new_plan_file_is_picked_up_without_restart(settings, tmp_path: Path, request) -> None:
+    """An office drops a plan into the corpus folder while serving: questions find it within a round."""
+    import shutil
+    from dataclasses import replace
+
+    from bot.app import build_services
+    from bot.config import ROOT
+    from bot.state.memory import MemoryStateStore
+    from bot.wecom.sender import LogSender
+    from tests.conftest import make_database
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in (ROOT / "knowledge" / "corpus").glob("*.txt"):
+        shutil.copy(f, corpus)
+    settings = replace(settings, knowledge=replace(settings.knowledge, corpus_dir=corpus))
+    db = make_database("sqlite", request, tmp_path)
+    services = build_services(settings, sender=LogSender(), db=db, state=MemoryStateStore())
+    question = "河道保洁志愿服务队每周巡河几次"
+    try:
+        assert services.retriever.search(question).answered is False
+        stop = start_upkeep(services, interval_s=0.05)
+        try:
+            (corpus / "河湖长制.txt").write_text(
+                "村级河湖管理要点\\n一、河道保洁\\n(一)组建河道保洁志愿服务队,每周巡河不少于两次。\\n", encoding="utf-8")
+            deadline = time.monotonic() + 10
+            while not services.retriever.search(question).answered and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop()
+        hits = services.retriever.search(question).hits
+        assert hits and "每周巡河不少于两次" in hits[0].text
+    finally:
+        services.close()
