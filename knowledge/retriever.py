@@ -10,8 +10,9 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 0.5
 RUNNER_UP_FLOOR = 0.8  # runners-up shown only while at least this share of the threshold
 MAX_SUGGESTIONS = 3
+ANSWER_CACHE_SIZE = 4096
 MAX_QUESTION_CHARS = 200  # a pasted essay is not a question; this also bounds the work per message
 
 
@@ -62,6 +64,33 @@ class _Snapshot:
     topics: tuple[str, ...]
     top_topics: tuple[str, ...]  # top-level headings only, the fallback suggestions
     report: LoadReport
+    answers: AnswerCache = field(default_factory=lambda: AnswerCache(ANSWER_CACHE_SIZE))
+
+
+class AnswerCache:
+    """Recent answers by exact question text: liaisons ask the same few things over and over.
+
+    Lives in the snapshot, so a reload starts with an empty cache and can never serve stale clauses.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, int], SearchResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, int]) -> SearchResult | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, int], result: SearchResult) -> None:
+        with self._lock:
+            self._items[key] = result
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
 
 
 def _topics(clauses: Sequence[Clause]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -160,6 +189,15 @@ class Retriever:
     def search(self, question: str, top: int = 3) -> SearchResult:
         """Best clauses for a question, or answered=False with nearby topics when nothing is confident."""
         snap = self._snapshot
+        key = (question, top)
+        cached = snap.answers.get(key)
+        if cached is not None:
+            return cached
+        result = self._search(snap, question, top)
+        snap.answers.put(key, result)
+        return result
+
+    def _search(self, snap: _Snapshot, question: str, top: int) -> SearchResult:
         plan = analyse(question[:MAX_QUESTION_CHARS], snap.synonyms)
         ranked = snap.ranker.rank(plan, limit=max(top, 1))
         hits = [self._hit(snap, s.number, s.score) for s in ranked[:max(top, 1)]]
