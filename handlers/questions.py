@@ -94,23 +94,30 @@ def answer(msg: IncomingMessage, ctx: HandlerContext) -> str:
         ctx.state.delete(choices_key)
         if _WORTH_LOGGING.search(question):
             guess = result.best_guess
-            _store(ctx, UnansweredQuestion(userid=ctx.user, question=question[:2000],
-                                           best_score=guess.score if guess else None,
-                                           best_text=guess.text if guess else None))
+            row = UnansweredQuestion(userid=ctx.user, question=question[:2000],
+                                     best_score=guess.score if guess else None,
+                                     best_text=guess.text if guess else None)
+            ctx.services.background(_store, ctx, row)  # for the office's review: off the reply's path
         return reply
+    last = _last_record(ctx.user, question, result.hits[0])
     if choices:
-        ctx.state.set_json(choices_key, {"question": question, "hits": [asdict(h) for h in choices]},
-                           ctx.settings.conversation_ttl_s)
+        sets = {choices_key: ({"question": question, "hits": [asdict(h) for h in choices]},
+                              ctx.settings.conversation_ttl_s), **last}
+        ctx.state.write(sets)
     else:
-        ctx.state.delete(choices_key)
-    _remember_last(ctx, question, result.hits[0])
+        ctx.state.write(last, deletes=(choices_key,))
     return reply
 
 
+def _last_record(user: str, question: str, hit: Hit) -> dict[str, tuple[Any, int | None]]:
+    """The answer a later 有用/没用 refers to, as a state write."""
+    record = {"question": question, "doc": hit.doc, "section": hit.section, "text": hit.text,
+              "clause_id": hit.clause_id}
+    return {LAST_KEY.format(user=user): (record, LAST_TTL_S)}
+
+
 def _remember_last(ctx: HandlerContext, question: str, hit: Hit) -> None:
-    ctx.state.set_json(LAST_KEY.format(user=ctx.user),
-                       {"question": question, "doc": hit.doc, "section": hit.section, "text": hit.text,
-                        "clause_id": hit.clause_id}, LAST_TTL_S)
+    ctx.state.write(_last_record(ctx.user, question, hit))
 
 
 def _store(ctx: HandlerContext, row: UnansweredQuestion | AnswerFeedback) -> bool:

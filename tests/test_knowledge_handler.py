@@ -39,6 +39,16 @@ def test_declined_question_is_logged_for_review(chat, services) -> None:
     reply = chat.send("liaison1", "明天会下雨吗")
     assert reply.startswith("没有找到相关规定")
     chat.send("liaison1", "？？")  # nothing worth reviewing
+    import time
+
+    deadline = time.monotonic() + 5  # written off the reply's path, so give the background a moment
+    while True:
+        with services.db.session() as session:
+            rows = session.scalars(select(UnansweredQuestion)).all()
+        if rows or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    time.sleep(0.1)
     with services.db.session() as session:
         rows = session.scalars(select(UnansweredQuestion)).all()
     assert [(r.userid, r.question) for r in rows] == [("liaison1", "明天会下雨吗")]

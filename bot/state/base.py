@@ -100,6 +100,13 @@ class StateStore(ABC):
     @abstractmethod
     def ping(self) -> bool: ...
 
+    def write(self, sets: dict[str, tuple[Any, int | None]], deletes: tuple[str, ...] = ()) -> None:
+        """Several JSON sets (value, ttl) and deletes at once: one round trip on a shared backend."""
+        for key, (value, ttl) in sets.items():
+            self.set_json(key, value, ttl)
+        for key in deletes:
+            self.delete(key)
+
     def get_json(self, key: str) -> Any:
         raw = self.get(key)
         return None if raw is None else json.loads(raw)

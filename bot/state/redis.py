@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import redis
 from redis.exceptions import RedisError
@@ -76,6 +78,17 @@ class RedisStateStore(StateStore):
     def delete(self, key: str) -> None:
         try:
             self.client.delete(self._k(key))
+        except RedisError as exc:
+            raise StateUnavailable(str(exc)) from exc
+
+    def write(self, sets: dict[str, tuple[Any, int | None]], deletes: tuple[str, ...] = ()) -> None:
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            for key, (value, ttl) in sets.items():
+                pipe.set(self._k(key), json.dumps(value, ensure_ascii=False, separators=(",", ":")), ex=ttl)
+            for key in deletes:
+                pipe.delete(self._k(key))
+            pipe.execute()
         except RedisError as exc:
             raise StateUnavailable(str(exc)) from exc
 
