@@ -114,3 +114,10 @@ def test_memory_store_sweeps_expired_keys() -> None:
     for i in range(10000):
         store.set("live", str(i), None)
     assert len(store._data) == 1  # noqa: SLF001 - the sweep is what keeps memory bounded
+
+
+def test_write_sets_and_deletes_in_one_call(state: StateStore) -> None:
+    state.set("gone", "x", 60)
+    state.write({"a": ({"n": 1}, 60), "b": (["二"], None)}, deletes=("gone",))
+    assert state.get_json("a") == {"n": 1} and state.get_json("b") == ["二"]
+    assert state.get("gone") is None
