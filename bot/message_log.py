@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.messages import IncomingMessage
 
 log = logging.getLogger(__name__)
+_WAKE: dict[str, Any] = {}  # put on the queue to wake the writer at shutdown
 
 
 class MessageLog:
@@ -53,9 +54,11 @@ class MessageLog:
         with self._flush_lock:
             while True:
                 try:
-                    self._pending.append(self._queue.get_nowait())
+                    item = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if item is not _WAKE:
+                    self._pending.append(item)
             if not self._pending:
                 return True
             batch = self._pending
@@ -84,6 +87,8 @@ class MessageLog:
                 if self._pending:
                     self.flush()
                 continue
+            if first is _WAKE:
+                continue
             self._queue.put(first)
             self._stop.wait(self._interval)
             ok = self.flush()
@@ -93,5 +98,6 @@ class MessageLog:
 
     def close(self) -> None:
         self._stop.set()
+        self._queue.put(_WAKE)  # type: ignore[arg-type]
         self._thread.join(timeout=2)
         self.flush()

@@ -147,13 +147,13 @@ class MessageProcessor:
                 job.finish(texts.BUSY)
                 return
         reply = self._handle(msg, start.rate_count, conversation)
+        self.message_log.record(msg, reply)  # queued before the reply can reach WeCom
         via = job.finish(reply)
         try:
             state.finish_message(key, json.dumps({"r": reply, "via": via}, ensure_ascii=False), self._ttl,
                                  lock_key, token)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
-        self.message_log.record(msg, reply)
         if via == "api" and reply:
             result = self.services.sender.send_text([msg.user], reply)
             if not result.ok:
