@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING
 from bot.clock import Clock, SystemClock
 from bot.context import Services
 from bot.db.database import Database
+from bot.db.models import UnansweredQuestion
 from bot.dispatcher import Dispatcher
 from bot.message_log import MessageLog
 from bot.processor import MessageProcessor
 from bot.state import build_state_store
+from bot.write_behind import WriteBehind
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -51,6 +53,7 @@ def build_services(
     )
     services.dispatcher = Dispatcher(build_root_router())
     services.processor = MessageProcessor(services, MessageLog(db))
+    services.review_log = WriteBehind(db, UnansweredQuestion, name="review-log")
     return services
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from bot.processor import MessageProcessor
     from bot.state.base import StateStore
     from bot.wecom.sender import Sender
+    from bot.write_behind import WriteBehind
     from knowledge.retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Services:
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="bg"))
     dispatcher: Dispatcher | None = None
     processor: MessageProcessor | None = None
+    review_log: WriteBehind | None = None  # unanswered questions, written behind the reply
     extras: dict[str, Any] = field(default_factory=dict)
     _retriever: Retriever | None = None
     _retriever_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -80,6 +82,8 @@ class Services:
         self.executor.shutdown(wait=True, cancel_futures=False)
         if self.processor is not None:
             self.processor.close()
+        if self.review_log is not None:
+            self.review_log.close()
         self.state.close()
         self.db.dispose()
 

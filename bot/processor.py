@@ -66,7 +66,7 @@ class _Job:
 
 
 class MessageProcessor:
-    def __init__(self, services: Services, message_log: MessageLog, *, workers: int = 32) -> None:
+    def __init__(self, services: Services, message_log: MessageLog, *, workers: int = 4) -> None:
         self.services = services
         self.message_log = message_log
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="handler")

@@ -94,10 +94,11 @@ def answer(msg: IncomingMessage, ctx: HandlerContext) -> str:
         ctx.state.delete(choices_key)
         if _WORTH_LOGGING.search(question):
             guess = result.best_guess
-            row = UnansweredQuestion(userid=ctx.user, question=question[:2000],
-                                     best_score=guess.score if guess else None,
-                                     best_text=guess.text if guess else None)
-            ctx.services.background(_store, ctx, row)  # for the office's review: off the reply's path
+            assert ctx.services.review_log is not None, "review log not wired"
+            ctx.services.review_log.add({  # for the office's review, written behind the reply
+                "userid": ctx.user, "question": question[:2000], "best_score": guess.score if guess else None,
+                "best_text": guess.text if guess else None, "created_at": ctx.clock.now(),
+            })
         return reply
     last = _last_record(ctx.user, question, result.hits[0])
     if choices:
