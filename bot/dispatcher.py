@@ -28,6 +28,7 @@ class Route:
     handler: Handler
     filters: tuple[Filter, ...]
     name: str
+    inline: bool = False  # no blocking I/O: may run on the server's event loop with in-process state
 
     def check(self, msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | None:
         data: dict[str, Any] = {}
@@ -47,9 +48,11 @@ class Router:
     name: str
     _entries: list[Route | Router] = field(default_factory=list)
 
-    def route(self, *filters: Filter, name: str | None = None) -> Callable[[Handler], Handler]:
+    def route(self, *filters: Filter, name: str | None = None, inline: bool = False) -> Callable[[Handler], Handler]:
+        """Register a handler; `inline=True` promises it does no blocking I/O (CPU and state store only)."""
+
         def register(handler: Handler) -> Handler:
-            self._entries.append(Route(handler, filters, name or f"{self.name}.{handler.__name__}"))
+            self._entries.append(Route(handler, filters, name or f"{self.name}.{handler.__name__}", inline))
             return handler
 
         return register
@@ -77,12 +80,18 @@ class Dispatcher:
     def __init__(self, root: Router) -> None:
         self.root = root
 
-    def dispatch(self, msg: IncomingMessage, ctx: HandlerContext) -> str | None:
+    def resolve(self, msg: IncomingMessage, ctx: HandlerContext) -> tuple[Route, dict[str, Any]] | None:
+        return self.root.resolve(msg, ctx)
+
+    def dispatch(self, msg: IncomingMessage, ctx: HandlerContext,
+                 found: tuple[Route, dict[str, Any]] | None | object = None) -> str | None:
+        """Run the message's route (`found` when already resolved); errors end in one apology."""
         try:
-            found = self.root.resolve(msg, ctx)
+            if found is None:
+                found = self.root.resolve(msg, ctx)
             if found is None:
                 return None
-            route, data = found
+            route, data = found  # type: ignore[misc]
             ctx.route = route.name
             return route.handler(msg, ctx, **data)
         except Exception:  # noqa: BLE001 - the one error path: log with context, apologise

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from bot import texts
 from bot.context import UNREAD, HandlerContext
-from bot.state.base import LockTimeout, StateUnavailable
+from bot.state.base import LockTimeout, MessageStart, StateUnavailable
+from bot.state.memory import MemoryStateStore
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -31,15 +32,17 @@ log = logging.getLogger(__name__)
 PENDING = "pending"
 LOCK_TTL_S = 120.0
 LOCK_WAIT_S = 30.0
+_UNRESOLVED = object()  # the route is not looked up yet
+_NOT_INLINE = object()  # the route must run on a worker thread
 
 
 class _Job:
     """Hand-off between the waiting request and the worker: decides passive vs. API reply once."""
 
-    def __init__(self, on_done: Callable[[], None] | None = None) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._done = threading.Event()
-        self._on_done = on_done
+        self.on_done: Callable[[], None] | None = None
         self.reply: str | None = None
         self.gave_up = False
 
@@ -48,8 +51,8 @@ class _Job:
             self.reply = reply
             self._done.set()
             via = "api" if self.gave_up else "passive"
-        if self._on_done is not None:
-            self._on_done()
+        if self.on_done is not None:
+            self.on_done()
         return via
 
     def wait(self, budget_s: float | None) -> tuple[bool, str | None]:
@@ -74,6 +77,7 @@ class MessageProcessor:
         self._ttl = s.dedupe_ttl_s
         self._budget = s.wecom.reply_budget_s
         self._limit = s.rate_limit_per_minute
+        self._inline = isinstance(services.state, MemoryStateStore)
 
     def process(self, msg: IncomingMessage, *, budget_s: float | None | bool = True) -> str | None:
         """Handle one delivery; returns the passive reply text, or None for an empty answer.
@@ -87,7 +91,27 @@ class MessageProcessor:
         return reply if done else None
 
     async def process_async(self, msg: IncomingMessage) -> str | None:
-        """The same for an asyncio server: one hop to a worker thread, the event loop never blocks."""
+        """The same for an asyncio server. With in-process state, a message whose route is marked
+        inline (no blocking I/O: help, questions) is handled on the event loop itself; everything
+        else takes one hop to a worker thread, and the event loop never blocks on I/O."""
+        job = _Job()
+        if self._inline:
+            begun = self._begin(msg)
+            if isinstance(begun, str):
+                return begun
+            start = begun
+            if start.claimed and start.lock_token is not None:
+                ctx = HandlerContext(self.services, msg, conversation=start.conversation)
+                found = self._resolve_inline(msg, ctx, start.rate_count)
+                if found is not _NOT_INLINE:
+                    reply = self._handle(msg, start.rate_count, ctx, found)
+                    self._finish(msg, job, start.lock_token, reply)
+                    return reply
+                return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, ctx)
+            return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, None)
+        return await self._wait_async(job, self._run, msg, job, self._budget)
+
+    async def _wait_async(self, job: _Job, fn: Callable[..., None], *args: object) -> str | None:
         loop = asyncio.get_running_loop()
         signal = loop.create_future()
 
@@ -97,14 +121,27 @@ class MessageProcessor:
             except RuntimeError:
                 pass  # the loop is gone (server shutting down); the worker still finishes the job
 
-        job = _Job(on_done=wake)
-        self._pool.submit(self._run, msg, job, self._budget)
+        job.on_done = wake
+        self._pool.submit(fn, *args)
         try:
             await asyncio.wait_for(signal, self._budget)
         except TimeoutError:
             pass
         done, reply = job.outcome()
         return reply if done else None
+
+    def _resolve_inline(self, msg: IncomingMessage, ctx: HandlerContext, rate_count: int) -> object:
+        """The route if it may run on the event loop (or nothing to run), else _NOT_INLINE."""
+        if rate_count > self._limit:
+            return None
+        assert self.services.dispatcher is not None, "dispatcher not wired"
+        try:
+            found = self.services.dispatcher.resolve(msg, ctx)
+        except Exception:  # noqa: BLE001 - let the threaded path meet the error and answer it
+            return _NOT_INLINE
+        if found is None or found[0].inline:
+            return found
+        return _NOT_INLINE
 
     def _replay(self, key: str, budget: float | None) -> str | None:
         """A retry or a twin delivery: wait for the first one's outcome, never run handlers again."""
@@ -121,37 +158,54 @@ class MessageProcessor:
                 return None
             time.sleep(0.01)
 
-    def _run(self, msg: IncomingMessage, job: _Job, budget: float | None) -> None:
-        state = self.services.state
-        key = "dedupe:" + msg.dedupe_key
-        lock_key = "user:" + msg.user
+    def _begin(self, msg: IncomingMessage) -> MessageStart | str:
+        """Claim the delivery, count it, try the user's lock; a reply text when the store is down."""
         minute = int(self.services.clock.now().timestamp() // 60)
         try:
-            start = state.begin_message(key, PENDING, self._ttl, f"rate:{msg.user}:{minute}", 120, lock_key,
-                                        LOCK_TTL_S, f"conv:{msg.user}")
+            return self.services.state.begin_message(
+                "dedupe:" + msg.dedupe_key, PENDING, self._ttl, f"rate:{msg.user}:{minute}", 120,
+                "user:" + msg.user, LOCK_TTL_S, f"conv:{msg.user}")
         except StateUnavailable:
             log.error("state store unavailable; message %s not processed", msg.dedupe_key, exc_info=True)
-            job.finish(texts.STATE_DOWN)
+            return texts.STATE_DOWN
+
+    def _run(self, msg: IncomingMessage, job: _Job, budget: float | None) -> None:
+        begun = self._begin(msg)
+        if isinstance(begun, str):
+            job.finish(begun)
             return
+        self._run_claimed(msg, job, budget, begun, None)
+
+    def _run_claimed(self, msg: IncomingMessage, job: _Job, budget: float | None, start: MessageStart,
+                     ctx: HandlerContext | None) -> None:
+        key = "dedupe:" + msg.dedupe_key
         if not start.claimed:
             job.finish(self._replay(key, budget))
             return
-        token, conversation = start.lock_token, start.conversation
+        token = start.lock_token
         if token is None:
             try:
-                token = state.acquire(lock_key, timeout_s=LOCK_TTL_S, wait_s=LOCK_WAIT_S)
-                conversation = UNREAD
+                token = self.services.state.acquire("user:" + msg.user, timeout_s=LOCK_TTL_S, wait_s=LOCK_WAIT_S)
             except (LockTimeout, StateUnavailable):
                 log.warning("user lock for %s not available; %s released for a retry", msg.user, msg.dedupe_key)
                 self._forget(key)
                 job.finish(texts.BUSY)
                 return
-        reply = self._handle(msg, start.rate_count, conversation)
+            ctx = None  # the conversation may have changed while we waited: read it afresh
+        if ctx is None:
+            ctx = HandlerContext(self.services, msg,
+                                 conversation=start.conversation if start.lock_token is not None else UNREAD)
+        reply = self._handle(msg, start.rate_count, ctx, _UNRESOLVED)
+        self._finish(msg, job, token, reply)
+
+    def _finish(self, msg: IncomingMessage, job: _Job, token: str, reply: str | None) -> None:
+        """Log, hand the reply over, store the outcome for retries, release the lock; send if deferred."""
         self.message_log.record(msg, reply)  # queued before the reply can reach WeCom
         via = job.finish(reply)
         try:
-            state.finish_message(key, json.dumps({"r": reply, "via": via}, ensure_ascii=False), self._ttl,
-                                 lock_key, token)
+            self.services.state.finish_message("dedupe:" + msg.dedupe_key,
+                                               json.dumps({"r": reply, "via": via}, ensure_ascii=False),
+                                               self._ttl, "user:" + msg.user, token)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
         if via == "api" and reply:
@@ -165,14 +219,14 @@ class MessageProcessor:
         except StateUnavailable:
             pass
 
-    def _handle(self, msg: IncomingMessage, rate_count: int, conversation: str | None | object) -> str | None:
+    def _handle(self, msg: IncomingMessage, rate_count: int, ctx: HandlerContext, found: object) -> str | None:
         if rate_count > self._limit:
             return texts.RATE_LIMITED if rate_count == self._limit + 1 else None
-        services = self.services
+        assert self.services.dispatcher is not None, "dispatcher not wired"
         try:
-            ctx = HandlerContext(services, msg, conversation=conversation)
-            assert services.dispatcher is not None, "dispatcher not wired"
-            return services.dispatcher.dispatch(msg, ctx)
+            if found is _UNRESOLVED:
+                return self.services.dispatcher.dispatch(msg, ctx)
+            return self.services.dispatcher.dispatch(msg, ctx, found=found)  # type: ignore[arg-type]
         except StateUnavailable:
             log.error("state store unavailable while handling %s", msg.dedupe_key, exc_info=True)
             return texts.STATE_DOWN

@@ -28,7 +28,7 @@ MENU_COMMANDS = {
 HELP_WORDS = ("帮助", "help", "菜单", "功能", "使用说明", "怎么用", "?", "？", "你好", "您好", "hi", "hello", "在吗", "在么")
 
 
-@router.route(text_equals("取消", "算了", "cancel"))
+@router.route(text_equals("取消", "算了", "cancel"), inline=True)
 def cancel(msg: IncomingMessage, ctx: HandlerContext) -> str:
     if ctx.conversation.get() is None:
         return texts.NOTHING_TO_CANCEL
@@ -36,12 +36,12 @@ def cancel(msg: IncomingMessage, ctx: HandlerContext) -> str:
     return texts.CANCELLED
 
 
-@router.route(text_equals(*HELP_WORDS))
+@router.route(text_equals(*HELP_WORDS), inline=True)
 def help_text(msg: IncomingMessage, ctx: HandlerContext) -> str:
     return texts.HELP
 
 
-@router.route(event("enter_agent"))
+@router.route(event("enter_agent"), inline=True)
 def enter_agent(msg: IncomingMessage, ctx: HandlerContext) -> str | None:
     """Greet at most once a (local) day per user; WeCom sends enter_agent on every visit."""
     ttl = int(timedelta(days=2).total_seconds())
@@ -50,7 +50,7 @@ def enter_agent(msg: IncomingMessage, ctx: HandlerContext) -> str | None:
     return None
 
 
-@router.route(event("subscribe"))
+@router.route(event("subscribe"), inline=True)
 def subscribe(msg: IncomingMessage, ctx: HandlerContext) -> str:
     return texts.GREETING
 
@@ -66,11 +66,11 @@ def menu_click(msg: IncomingMessage, ctx: HandlerContext) -> str | None:
     return ctx.services.dispatcher.dispatch(as_text, ctx)
 
 
-@fallback.route(msg_type("voice", "video", "file", "location", "link", "image"))
+@fallback.route(msg_type("voice", "video", "file", "location", "link", "image"), inline=True)
 def unsupported(msg: IncomingMessage, ctx: HandlerContext) -> str:
     return texts.UNSUPPORTED.format(kind=texts.KIND_NAMES.get(msg.type, "此类"))
 
 
-@fallback.route(msg_type("text"))
+@fallback.route(msg_type("text"), inline=True)
 def empty_text(msg: IncomingMessage, ctx: HandlerContext) -> str | None:
     return texts.EMPTY_TEXT if not msg.text else None

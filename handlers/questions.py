@@ -60,7 +60,7 @@ def _feedback(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | Non
     return None
 
 
-@router.route(_pick)
+@router.route(_pick, inline=True)
 def show_choice(msg: IncomingMessage, ctx: HandlerContext, choices: dict[str, Any], n: int) -> str:
     hits = [Hit(**h) for h in choices["hits"]]
     if not 1 <= n <= len(hits):
@@ -84,7 +84,7 @@ def feedback(msg: IncomingMessage, ctx: HandlerContext, helpful: bool) -> str:
     return texts.FEEDBACK_THANKS if helpful else texts.FEEDBACK_SORRY
 
 
-@router.route(any_text)
+@router.route(any_text, inline=True)
 def answer(msg: IncomingMessage, ctx: HandlerContext) -> str:
     question = msg.text
     result = ctx.retriever.search(question, top=ctx.settings.knowledge.top)

@@ -171,3 +171,50 @@ def test_lock_held_elsewhere_releases_claim_for_retry(chat: ChatDriver) -> None:
         processor_module.LOCK_WAIT_S = old_wait
         chat.services.state.release("user:u8", token)
     assert chat.send("u8", "你好", msg_id="busy-1") == "已处理 你好 #1"
+
+
+def _thread_router() -> Router:
+    router = Router("threads")
+
+    @router.route(lambda m, c: m.text == "快", inline=True)
+    def fast(msg, ctx, **_):
+        ctx.state.incr("runs", 60)
+        return "inline:" + threading.current_thread().name
+
+    @router.route(any_text)
+    def slow(msg, ctx, **_):
+        return "worker:" + threading.current_thread().name
+
+    return router
+
+
+def test_inline_routes_run_on_the_event_loop_with_memory_state(chat: ChatDriver) -> None:
+    import asyncio
+
+    chat.services.dispatcher = Dispatcher(_thread_router())
+    processor = chat.services.processor
+    fast = IncomingMessage(user="u1", type="text", content="快", msg_id="in-1", create_time=1)
+    other = IncomingMessage(user="u1", type="text", content="查库", msg_id="in-2", create_time=1)
+
+    async def both() -> tuple[str | None, str | None, str | None]:
+        return await processor.process_async(fast), await processor.process_async(fast), \
+            await processor.process_async(other)
+
+    first, retry, threaded = asyncio.run(both())
+    assert first == retry == "inline:" + threading.current_thread().name
+    assert chat.services.state.get("runs") == "1"  # the retry replayed, it did not run again
+    assert threaded is not None and threaded.startswith("worker:handler")
+    chat.flush()
+    assert _log_rows(chat) == 2
+
+
+def test_inline_routes_use_worker_threads_with_redis(chat: ChatDriver, redis_client) -> None:
+    import asyncio
+
+    from tests.conftest import make_redis_store
+
+    chat.services.state = make_redis_store(redis_client)
+    processor = type(chat.services.processor)(chat.services, chat.services.processor.message_log)
+    chat.services.dispatcher = Dispatcher(_thread_router())
+    fast = IncomingMessage(user="u1", type="text", content="快", msg_id="in-3", create_time=1)
+    assert asyncio.run(processor.process_async(fast)).startswith("inline:handler")
