@@ -17,6 +17,7 @@ Scores fall in [0, 1]; the retriever's threshold (0.5) decides what is an answer
 
 from __future__ import annotations
 
+from bisect import insort
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -38,6 +39,7 @@ PARTIAL_MATCH = 0.8
 PARENT_HEADING_FACTOR = 0.95  # a bare heading loses ties against the items under it
 CANDIDATES = 200
 FUZZY_POOL = 40
+_MARGIN = 1e-4  # more than rounding a score to 4 places can add: a bound this far below the bar is safe
 
 
 @dataclass(frozen=True)
@@ -62,33 +64,95 @@ def term_weight(term: Term, index: ClauseIndex) -> float:
     return weight
 
 
-def _bigram_share(word: str, text: str) -> float:
-    grams = term_grams(word)
-    return sum(g in text for g in grams) / len(grams) if grams else 0.0
+_Form = tuple[str, float, float, "tuple[str, ...] | None"]  # form, factor, factor in the heading, partial grams
+_SEPARATOR = "\x00"  # never in index text: joins the candidates' texts for one quick "is it anywhere" test
 
 
-def term_match(term: Term, body: str, head: str) -> float:
-    """How well one clause (body text, heading path) contains the term, in [0, 1]."""
+def _prepare(term: Term) -> tuple[_Form, ...]:
+    """A term's forms with what term_match needs precomputed: the heading factor, and the bigrams of a
+    form that earns partial credit (the word itself, three characters or more)."""
+    return tuple((form, factor, factor * HEADING_MATCH,
+                  tuple(term_grams(form)) if factor >= 1.0 and len(form) >= 3 else None)
+                 for form, factor in term.forms)
+
+
+def _gram_share(grams: tuple[str, ...], text: str) -> float:
+    found = 0
+    for gram in grams:
+        if gram in text:
+            found += 1
+    return found / len(grams)
+
+
+def _match(forms: tuple[_Form, ...], body: str, head: str) -> float:
+    """term_match over prepared forms."""
     best = 0.0
-    for form, factor in term.forms:
+    for form, factor, in_head, grams in forms:
         if form in body:
             return factor if factor >= 1.0 else max(best, factor)
         if form in head:
-            best = max(best, factor * HEADING_MATCH)
-        elif factor >= 1.0 and len(form) >= 3 and best < PARTIAL_MATCH:
-            share = _bigram_share(form, body)
+            best = max(best, in_head)
+        elif grams is not None and best < PARTIAL_MATCH:
+            share = _gram_share(grams, body)
             if share >= 0.5:
                 best = max(best, PARTIAL_MATCH * share)
             else:
-                share = _bigram_share(form, head)
+                share = _gram_share(grams, head)
                 if share >= 0.5:
                     best = max(best, PARTIAL_MATCH * share * HEADING_MATCH)
     return best
 
 
-def _share(pairs: list[tuple[str, float]], body: str, head: str) -> float:
-    """Weight of the question's bigrams found in the clause (in its heading path at HEADING_MATCH)."""
-    return sum(w if g in body else (w * HEADING_MATCH if g in head else 0.0) for g, w in pairs)
+def term_match(term: Term, body: str, head: str) -> float:
+    """How well one clause (body text, heading path) contains the term, in [0, 1]."""
+    return _match(_prepare(term), body, head)
+
+
+class _CandidateTexts:
+    """The candidates' bodies and heading paths for one question, to find which contain a piece of text.
+
+    Most pieces (synonyms above all) are in none of them: one substring test on all the texts joined
+    rules that out at C speed, and only a piece that is somewhere is looked for clause by clause.
+    Heading paths are shared by many clauses, so each distinct one is tested once.
+    """
+
+    def __init__(self, bodies: list[str], heads: list[str]) -> None:
+        self.bodies = bodies
+        self.heads = heads
+        groups: dict[str, list[int]] = {}
+        for position, head in enumerate(heads):
+            groups.setdefault(head, []).append(position)
+        self._groups = groups
+        self._body_text = _SEPARATOR.join(bodies)
+        self._head_text = _SEPARATOR.join(groups)
+        self._found: dict[str, list[int]] = {}
+
+    def containing(self, piece: str) -> list[int]:
+        """Positions of the candidates whose body or heading path contains `piece`."""
+        found = self._found.get(piece)
+        if found is not None:
+            return found
+        if not piece or _SEPARATOR in piece:
+            found = list(range(len(self.bodies)))
+        else:
+            found = []
+            if piece in self._body_text:
+                found = [i for i, body in enumerate(self.bodies) if piece in body]
+            if piece in self._head_text:
+                for head, positions in self._groups.items():
+                    if piece in head:
+                        found.extend(positions)
+        self._found[piece] = found
+        return found
+
+    def possible(self, forms: tuple[_Form, ...]) -> set[int]:
+        """Candidates where a term with these forms can score above 0: a form in the body or heading
+        path, or (for partial credit) one of the form's bigrams there. A superset; _match decides."""
+        out: set[int] = set()
+        for form, _, _, grams in forms:
+            for piece in grams if grams is not None else (form,):
+                out.update(self.containing(piece))
+        return out
 
 
 class Ranker:
@@ -97,6 +161,7 @@ class Ranker:
     def __init__(self, index: ClauseIndex) -> None:
         self.index = index
         self._rare_idf = index.idf(1)
+        self._parents = frozenset(i for i, c in enumerate(index.clauses) if c.is_heading and c.has_children)
 
     def _phrase_bigrams(self, plan: QueryPlan) -> list[tuple[str, float]]:
         """Distinct bigrams of the question's words in order, weighted by idf (unseen ones as if rare);
@@ -113,48 +178,96 @@ class Ranker:
 
     def rank(self, plan: QueryPlan, limit: int = 10) -> list[Scored]:
         """The best `limit` clauses, best first: candidates from the index, coverage on CANDIDATES of
-        them, the full score on the FUZZY_POOL best by coverage."""
-        if not plan.content_terms or not self.index.size:
+        them, the full score on the FUZZY_POOL best by coverage.
+
+        Exactly the scores of scoring every clause of the pool, found with less work: a term is matched
+        only against the candidates that contain one of its pieces (a clause without any scores 0), and
+        pool clauses are scored in coverage order, best first, stopping once not even perfect phrase,
+        fuzzy, context and quote scores could lift the next one into the `limit` best (the costly fuzzy
+        comparison is skipped the same way when only it could).
+        """
+        index = self.index
+        if not plan.content_terms or not index.size or limit <= 0:
             return []
-        weights = [term_weight(t, self.index) for t in plan.terms]
+        terms = plan.terms
+        weights = [term_weight(t, index) for t in terms]
         total = sum(weights)
         if total <= 0:
             return []
+        prepared = [_prepare(t) for t in terms]
         lookups: list[tuple[str, float]] = []
-        for term, weight in zip(plan.terms, weights, strict=True):
-            for form, factor in term.forms:
+        for forms, weight in zip(prepared, weights, strict=True):
+            for form, factor, _, _ in forms:
                 grams = term_grams(form)
                 lookups.extend((g, weight * factor / len(grams)) for g in grams)
-        numbers = self.index.candidates(lookups, CANDIDATES)
-        content = [(t, w) for t, w in zip(plan.terms, weights, strict=True) if t.kind == CONTENT]
+        numbers: list[int] = index.candidates(lookups, CANDIDATES).tolist()
+        bodies = [index.bodies[n] for n in numbers]
+        heads = [index.heads[n] for n in numbers]
+        texts = _CandidateTexts(bodies, heads)
+        found: dict[int, list[float]] = {}  # candidate position -> its terms' nonzero weighted matches, in term order
+        for forms, weight in zip(prepared, weights, strict=True):
+            for position in texts.possible(forms):
+                match = _match(forms, bodies[position], heads[position])
+                if match:
+                    found.setdefault(position, []).append(weight * match)
+        # Zero matches are left out of the sums: adding 0.0 never changes a float sum.
+        covered = sorted((-(sum(found[i]) / total) if i in found else -0.0, number)
+                         for i, number in enumerate(numbers))
+        return self._score(plan, terms, weights, covered[:FUZZY_POOL], limit)
+
+    def _score(self, plan: QueryPlan, terms: tuple[Term, ...], weights: list[float],
+               pool: list[tuple[float, int]], limit: int) -> list[Scored]:
+        """The full score of the pool (negated coverage, clause number; best coverage first), `limit` best."""
+        index = self.index
+        content = [(tuple(f for f, _ in t.forms), w) for t, w in zip(terms, weights, strict=True) if t.kind == CONTENT]
         content_total = sum(w for _, w in content)
         # A question word quoted with its neighbours ("谁来干", "怎么看") where the plan itself says so.
-        quoted = [(p, self.index.idf(df)) for p in plan.asked_phrases if (df := self.index.df(p)) > 0]
+        quoted = [(p, index.idf(df)) for p in plan.asked_phrases if (df := index.df(p)) > 0]
         quoted_total = sum(w for _, w in quoted)
         # "工作" or "统战" alone match half the plan: no single clause can be a confident answer
         # (a quoted phrase such as "干得好" is specific, though its words alone are not).
         specificity = min(1.0, (content_total + sum(w for p, w in quoted if len(p) >= 3))
                           / (SPECIFIC_ENOUGH * self._rare_idf))
-        covered: list[tuple[float, int]] = []
-        for number in numbers.tolist():
-            body, head = self.index.bodies[number], self.index.heads[number]
-            got = sum(w * term_match(t, body, head) for t, w in zip(plan.terms, weights, strict=True))
-            covered.append((got / total, number))
-        covered.sort(key=lambda x: (-x[0], x[1]))
-        pairs = self._phrase_bigrams(plan)
-        pair_total = sum(w for _, w in pairs)
-        scored: list[Scored] = []
-        for coverage, number in covered[:FUZZY_POOL]:
-            clause = self.index.clauses[number]
-            body, head = self.index.bodies[number], self.index.heads[number]
-            fuzzy = fuzz.partial_ratio(plan.content, body) / 100 if len(plan.content) > 1 else 0.0
-            bigrams = _share(pairs, body, head) / pair_total if pair_total else 0.0
-            context = sum(w for t, w in content if any(f in head for f, _ in t.forms)) / content_total
-            quote = sum(w for p, w in quoted if p in body) / quoted_total if quoted_total else 0.0
+        pairs = [(g, w, w * HEADING_MATCH) for g, w in self._phrase_bigrams(plan)]
+        pair_total = sum(w for _, w, _ in pairs)
+        asked = plan.content
+        fuzzy_most = 1.0 if len(asked) > 1 else 0.0
+        bigrams_most = 1.0 if pair_total else 0.0
+        quote_most = 1.0 if quoted_total else 0.0
+        contexts: dict[str, float] = {}
+        best: list[tuple[float, int, float, float, float]] = []  # (-rounded score, number, coverage, bigrams, fuzzy)
+        bar = -1.0  # the limit-th best rounded score so far; a clause must be able to reach it
+        for negated, number in pool:
+            coverage = -negated
+            if bar >= 0 and min(1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams_most
+                                + FUZZY_WEIGHT * fuzzy_most + CONTEXT_WEIGHT * 1.0
+                                + QUOTED_WEIGHT * quote_most) * specificity + _MARGIN < bar:
+                break  # the pool is in coverage order: no later clause can reach the bar either
+            body, head = index.bodies[number], index.heads[number]
+            if pairs:
+                share = sum([w if g in body else in_head for g, w, in_head in pairs if g in body or g in head])
+                bigrams = share / pair_total if pair_total else 0.0
+            else:
+                bigrams = 0.0
+            context = contexts.get(head)
+            if context is None:
+                context = contexts[head] = sum(
+                    [w for forms, w in content if any(f in head for f in forms)]) / content_total
+            quote = sum([w for p, w in quoted if p in body]) / quoted_total if quoted_total else 0.0
+            factor = PARENT_HEADING_FACTOR if number in self._parents else 1.0
+            if bar >= 0 and fuzzy_most and min(
+                    1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy_most
+                    + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * specificity * factor + _MARGIN < bar:
+                continue
+            fuzzy = fuzz.partial_ratio(asked, body) / 100 if len(asked) > 1 else 0.0
             score = min(1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
                         + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * specificity
-            if clause.is_heading and clause.has_children:
-                score *= PARENT_HEADING_FACTOR
-            scored.append(Scored(number, round(score, 4), round(coverage, 4), round(bigrams, 4), round(fuzzy, 4)))
-        scored.sort(key=lambda s: (-s.score, s.number))
-        return scored[:limit]
+            if factor != 1.0:
+                score *= factor
+            insort(best, (-round(score, 4), number, coverage, bigrams, fuzzy))
+            if len(best) > limit:
+                best.pop()
+            if len(best) == limit:
+                bar = -best[-1][0]
+        return [Scored(number, -negated, round(coverage, 4), round(bigrams, 4), round(fuzzy, 4))
+                for negated, number, coverage, bigrams, fuzzy in best]
