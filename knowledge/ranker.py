@@ -109,50 +109,78 @@ def term_match(term: Term, body: str, head: str) -> float:
 
 
 class _CandidateTexts:
-    """The candidates' bodies and heading paths for one question, to find which contain a piece of text.
+    """Which of one question's candidates contain a piece of text, in the body and in the heading path.
 
     Most pieces (synonyms above all) are in none of them: one substring test on all the texts joined
     rules that out at C speed, and only a piece that is somewhere is looked for clause by clause.
-    Heading paths are shared by many clauses, so each distinct one is tested once.
+    Heading paths are shared by many clauses, so each distinct one is tested once. Answers are exact
+    (substring tests, not n-gram postings) and remembered for the question.
     """
 
     def __init__(self, bodies: list[str], heads: list[str]) -> None:
-        self.bodies = bodies
-        self.heads = heads
+        self._bodies = bodies
         groups: dict[str, list[int]] = {}
         for position, head in enumerate(heads):
             groups.setdefault(head, []).append(position)
         self._groups = groups
         self._body_text = _SEPARATOR.join(bodies)
         self._head_text = _SEPARATOR.join(groups)
-        self._found: dict[str, list[int]] = {}
+        self._found: dict[str, tuple[set[int], set[int]]] = {}
 
-    def containing(self, piece: str) -> list[int]:
-        """Positions of the candidates whose body or heading path contains `piece`."""
+    def where(self, piece: str) -> tuple[set[int], set[int]]:
+        """(positions of the candidates whose body contains `piece`, those whose heading path does)."""
         found = self._found.get(piece)
-        if found is not None:
-            return found
-        if not piece or _SEPARATOR in piece:
-            found = list(range(len(self.bodies)))
-        else:
-            found = []
-            if piece in self._body_text:
-                found = [i for i, body in enumerate(self.bodies) if piece in body]
+        if found is None:
+            # The joined texts contain every text whole, so "not in the joined text" is never wrong.
+            body = {i for i, text in enumerate(self._bodies) if piece in text} if piece in self._body_text else set()
+            head: set[int] = set()
             if piece in self._head_text:
-                for head, positions in self._groups.items():
-                    if piece in head:
-                        found.extend(positions)
-        self._found[piece] = found
+                for text, positions in self._groups.items():
+                    if piece in text:
+                        head.update(positions)
+            found = self._found[piece] = (body, head)
         return found
 
-    def possible(self, forms: tuple[_Form, ...]) -> set[int]:
-        """Candidates where a term with these forms can score above 0: a form in the body or heading
-        path, or (for partial credit) one of the form's bigrams there. A superset; _match decides."""
-        out: set[int] = set()
-        for form, _, _, grams in forms:
-            for piece in grams if grams is not None else (form,):
-                out.update(self.containing(piece))
-        return out
+    def matches(self, forms: tuple[_Form, ...]) -> dict[int, float]:
+        """term_match of one term against every candidate, as {position: match} for matches above 0.
+
+        The same steps as _match, taken for all candidates at once through the sets of where():
+        forms in order; a form in the body settles a candidate, one in the heading path raises its
+        best, and a word (factor 1) in neither earns partial credit for most of its bigrams."""
+        settled: dict[int, float] = {}
+        best: dict[int, float] = {}
+        for form, factor, in_head, grams in forms:
+            body, head = self.where(form)
+            for position in body:
+                if position not in settled:
+                    settled[position] = factor if factor >= 1.0 else max(best.get(position, 0.0), factor)
+            for position in head:
+                if position not in settled:
+                    best[position] = max(best.get(position, 0.0), in_head)
+            if grams is None:
+                continue
+            found = [self.where(g) for g in grams]
+            spots: set[int] = set()
+            for gram_body, gram_head in found:
+                spots |= gram_body
+                spots |= gram_head
+            for position in spots:
+                if position in settled or position in head:
+                    continue
+                so_far = best.get(position, 0.0)
+                if so_far >= PARTIAL_MATCH:
+                    continue
+                share = sum([position in gram_body for gram_body, _ in found]) / len(grams)
+                if share >= 0.5:
+                    best[position] = max(so_far, PARTIAL_MATCH * share)
+                else:
+                    share = sum([position in gram_head for _, gram_head in found]) / len(grams)
+                    if share >= 0.5:
+                        best[position] = max(so_far, PARTIAL_MATCH * share * HEADING_MATCH)
+        for position, value in best.items():
+            if value and position not in settled:
+                settled[position] = value
+        return settled
 
 
 class Ranker:
@@ -201,65 +229,64 @@ class Ranker:
                 grams = term_grams(form)
                 lookups.extend((g, weight * factor / len(grams)) for g in grams)
         numbers: list[int] = index.candidates(lookups, CANDIDATES).tolist()
-        bodies = [index.bodies[n] for n in numbers]
-        heads = [index.heads[n] for n in numbers]
-        texts = _CandidateTexts(bodies, heads)
+        texts = _CandidateTexts([index.bodies[n] for n in numbers], [index.heads[n] for n in numbers])
         found: dict[int, list[float]] = {}  # candidate position -> its terms' nonzero weighted matches, in term order
         for forms, weight in zip(prepared, weights, strict=True):
-            for position in texts.possible(forms):
-                match = _match(forms, bodies[position], heads[position])
+            for position, match in texts.matches(forms).items():
                 if match:
                     found.setdefault(position, []).append(weight * match)
         # Zero matches are left out of the sums: adding 0.0 never changes a float sum.
-        covered = sorted((-(sum(found[i]) / total) if i in found else -0.0, number)
+        covered = sorted((-(sum(found[i]) / total) if i in found else -0.0, number, i)
                          for i, number in enumerate(numbers))
-        return self._score(plan, terms, weights, covered[:FUZZY_POOL], limit)
+        return self._score(plan, terms, weights, covered[:FUZZY_POOL], texts, limit)
 
     def _score(self, plan: QueryPlan, terms: tuple[Term, ...], weights: list[float],
-               pool: list[tuple[float, int]], limit: int) -> list[Scored]:
-        """The full score of the pool (negated coverage, clause number; best coverage first), `limit` best."""
+               pool: list[tuple[float, int, int]], texts: _CandidateTexts, limit: int) -> list[Scored]:
+        """The full score of the pool ((negated coverage, clause number, candidate position), best
+        coverage first), `limit` best."""
         index = self.index
-        content = [(tuple(f for f, _ in t.forms), w) for t, w in zip(terms, weights, strict=True) if t.kind == CONTENT]
+        content = [(t, w) for t, w in zip(terms, weights, strict=True) if t.kind == CONTENT]
         content_total = sum(w for _, w in content)
+        # A clause sits in the asked-about section when a content word (or equivalent) is in its heading path.
+        sections: list[tuple[set[int], float]] = []
+        for term, weight in content:
+            heads: set[int] = set()
+            for form, _ in term.forms:
+                heads |= texts.where(form)[1]
+            sections.append((heads, weight))
         # A question word quoted with its neighbours ("谁来干", "怎么看") where the plan itself says so.
         quoted = [(p, index.idf(df)) for p in plan.asked_phrases if (df := index.df(p)) > 0]
         quoted_total = sum(w for _, w in quoted)
+        quotes = [(texts.where(p)[0], w) for p, w in quoted]
         # "工作" or "统战" alone match half the plan: no single clause can be a confident answer
         # (a quoted phrase such as "干得好" is specific, though its words alone are not).
         specificity = min(1.0, (content_total + sum(w for p, w in quoted if len(p) >= 3))
                           / (SPECIFIC_ENOUGH * self._rare_idf))
-        pairs = [(g, w, w * HEADING_MATCH) for g, w in self._phrase_bigrams(plan)]
-        pair_total = sum(w for _, w, _ in pairs)
+        pairs = [(w, w * HEADING_MATCH, *texts.where(g)) for g, w in self._phrase_bigrams(plan)]
+        pair_total = sum(w for w, _, _, _ in pairs)
         asked = plan.content
         fuzzy_most = 1.0 if len(asked) > 1 else 0.0
-        bigrams_most = 1.0 if pair_total else 0.0
-        quote_most = 1.0 if quoted_total else 0.0
-        contexts: dict[str, float] = {}
+        # The most a clause of this coverage can score, with perfect phrase, fuzzy, context and quote parts.
+        rest_most = (BIGRAM_WEIGHT * (1.0 if pair_total else 0.0) + FUZZY_WEIGHT * fuzzy_most + CONTEXT_WEIGHT
+                     + QUOTED_WEIGHT * (1.0 if quoted_total else 0.0))
         best: list[tuple[float, int, float, float, float]] = []  # (-rounded score, number, coverage, bigrams, fuzzy)
         bar = -1.0  # the limit-th best rounded score so far; a clause must be able to reach it
-        for negated, number in pool:
+        for negated, number, position in pool:
             coverage = -negated
-            if bar >= 0 and min(1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams_most
-                                + FUZZY_WEIGHT * fuzzy_most + CONTEXT_WEIGHT * 1.0
-                                + QUOTED_WEIGHT * quote_most) * specificity + _MARGIN < bar:
+            if bar >= 0 and min(1.0, COVERAGE_WEIGHT * coverage + rest_most) * specificity + _MARGIN < bar:
                 break  # the pool is in coverage order: no later clause can reach the bar either
-            body, head = index.bodies[number], index.heads[number]
-            if pairs:
-                share = sum([w if g in body else in_head for g, w, in_head in pairs if g in body or g in head])
-                bigrams = share / pair_total if pair_total else 0.0
-            else:
-                bigrams = 0.0
-            context = contexts.get(head)
-            if context is None:
-                context = contexts[head] = sum(
-                    [w for forms, w in content if any(f in head for f in forms)]) / content_total
-            quote = sum([w for p, w in quoted if p in body]) / quoted_total if quoted_total else 0.0
+            # Zero parts are left out of the sums (adding 0.0 never changes a float sum).
+            share = sum([w if position in body else in_head for w, in_head, body, head in pairs
+                         if position in body or position in head])
+            bigrams = share / pair_total if pair_total else 0.0
+            context = sum([w for heads, w in sections if position in heads]) / content_total
+            quote = sum([w for bodies, w in quotes if position in bodies]) / quoted_total if quoted_total else 0.0
             factor = PARENT_HEADING_FACTOR if number in self._parents else 1.0
             if bar >= 0 and fuzzy_most and min(
                     1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy_most
                     + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * specificity * factor + _MARGIN < bar:
-                continue
-            fuzzy = fuzz.partial_ratio(asked, body) / 100 if len(asked) > 1 else 0.0
+                continue  # not even a perfect fuzzy score would do: skip the costly comparison
+            fuzzy = fuzz.partial_ratio(asked, index.bodies[number]) / 100 if len(asked) > 1 else 0.0
             score = min(1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy
                         + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * specificity
             if factor != 1.0:
