@@ -18,6 +18,8 @@ from knowledge.normalize import index_text
 from knowledge.segment import Clause
 
 HEADING_JOIN = "|"  # never inside index text, so no term matches across two headings
+SMALL_INDEX = 2000  # up to this many clauses, gram -> clause sets are also kept as Python sets (fast lookups)
+_NOTHING: frozenset[int] = frozenset()
 
 
 def grams(text: str) -> set[str]:
@@ -83,6 +85,18 @@ def _add_postings(postings: dict[str, np.ndarray], composite: np.ndarray, owners
         postings[gram] = numbers[bounds[i]:bounds[i + 1]]
 
 
+def _gram_sets(bodies: list[str], heads: list[str]) -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
+    """Gram -> clauses with it in the body, and gram -> clauses with it in the heading path."""
+    in_bodies = {g: frozenset(p.tolist()) for g, p in build_postings(bodies).items()}
+    owners: dict[str, list[int]] = {}
+    for number, head in enumerate(heads):
+        owners.setdefault(head, []).append(number)
+    distinct = list(owners)
+    in_heads = {g: frozenset(n for k in p.tolist() for n in owners[distinct[k]])
+                for g, p in build_postings(distinct).items()}
+    return in_bodies, in_heads
+
+
 def term_grams(term: str) -> list[str]:
     """The grams a query term is looked up by: its bigrams, or itself when it is one character."""
     if len(term) <= 1:
@@ -106,6 +120,11 @@ class ClauseIndex:
         self.size = len(self.clauses)
         self._postings = build_postings([f"{b}{HEADING_JOIN}{h}" for b, h in zip(self.bodies, self.heads, strict=True)])
         self._empty = np.zeros(0, dtype=np.int32)
+        self.small = self.size <= SMALL_INDEX
+        self._in_bodies: dict[str, frozenset[int]] = {}
+        self._in_heads: dict[str, frozenset[int]] = {}
+        if self.small:
+            self._in_bodies, self._in_heads = _gram_sets(self.bodies, self.heads)
 
     def postings(self, gram: str) -> np.ndarray:
         return self._postings.get(gram, self._empty)
@@ -137,6 +156,36 @@ class ClauseIndex:
         else:
             top = np.arange(self.size)
         return top[np.argsort(-scores[top], kind="stable")]
+
+    def clauses_with(self, grams: Sequence[str]) -> set[int]:
+        """Clauses containing any of the grams (as candidates() would find them; small indexes only)."""
+        out: set[int] = set()
+        for gram in grams:
+            out |= self._in_bodies.get(gram, _NOTHING)
+            out |= self._in_heads.get(gram, _NOTHING)
+        return out
+
+    def containing(self, piece: str) -> tuple[frozenset[int], frozenset[int]]:
+        """(clauses whose body contains `piece`, clauses whose heading path does); exact substring
+        semantics, from the gram sets (small indexes only)."""
+        if len(piece) <= 2 and piece and HEADING_JOIN not in piece:
+            return self._in_bodies.get(piece, _NOTHING), self._in_heads.get(piece, _NOTHING)
+        if not piece or HEADING_JOIN in piece:  # not in the gram sets: look at every clause
+            return (frozenset(n for n, body in enumerate(self.bodies) if piece in body),
+                    frozenset(n for n, head in enumerate(self.heads) if piece in head))
+        grams = term_grams(piece)
+        return (self._verified(grams, self._in_bodies, self.bodies, piece),
+                self._verified(grams, self._in_heads, self.heads, piece))
+
+    @staticmethod
+    def _verified(grams: list[str], sets: dict[str, frozenset[int]], texts: list[str], piece: str) -> frozenset[int]:
+        """Clauses whose text has every bigram of `piece` and, checked, the piece itself."""
+        found = sets.get(grams[0], _NOTHING)
+        for gram in grams[1:]:
+            if not found:
+                return _NOTHING
+            found = found & sets.get(gram, _NOTHING)
+        return frozenset(n for n in found if piece in texts[n])
 
     def memory_bytes(self) -> int:
         """Bytes held by the postings arrays (not counting the clause strings)."""
