@@ -113,19 +113,29 @@ class ScannedPieces:
 def term_matches(forms: tuple[Form, ...], pieces: IndexedPieces | ScannedPieces) -> dict[int, float]:
     """term_match of one term against every candidate, as {clause number: match} for matches above 0.
 
-    The steps of term_match taken for all candidates at once: forms in order; a form in the body
-    settles a clause, one in the heading path raises its best, and a word (factor 1) in neither
-    earns partial credit for its bigrams; a clause with none of a form's bigrams gets none."""
+    The steps of term_match taken for all candidates at once, with set operations: forms in order; a
+    form in the body settles a clause, one in the heading path raises its best, and a word (factor 1)
+    in neither earns partial credit for its bigrams (a clause with none of them gets none)."""
     settled: dict[int, float] = {}
     best: dict[int, float] = {}
     for form, factor, in_head, grams in forms:
         body, head = pieces.where(form)
-        for number in body:
-            if number not in settled:
-                settled[number] = factor if factor >= 1.0 else max(best.get(number, 0.0), factor)
-        for number in head:
-            if number not in settled:
-                best[number] = max(best.get(number, 0.0), in_head)
+        if body:
+            fresh = body.difference(settled)
+            if factor >= 1.0:
+                settled.update(dict.fromkeys(fresh, factor))
+            else:
+                raised = fresh.intersection(best)
+                settled.update(dict.fromkeys(fresh, max(0.0, factor)))
+                for number in raised:
+                    settled[number] = max(best[number], factor)
+        if head:
+            pending = head.difference(settled)
+            if pending:
+                raised = pending.intersection(best)
+                for number in raised:
+                    best[number] = max(best[number], in_head)
+                best.update(dict.fromkeys(pending.difference(raised), max(0.0, in_head)))
         if grams is None:
             continue
         found = [pieces.where(g) for g in grams]
@@ -133,9 +143,9 @@ def term_matches(forms: tuple[Form, ...], pieces: IndexedPieces | ScannedPieces)
         for gram_body, gram_head in found:
             spots.update(gram_body)
             spots.update(gram_head)
+        spots.difference_update(settled)
+        spots.difference_update(head)
         for number in spots:
-            if number in settled or number in head:
-                continue
             so_far = best.get(number, 0.0)
             if so_far >= PARTIAL_MATCH:
                 continue
@@ -146,8 +156,9 @@ def term_matches(forms: tuple[Form, ...], pieces: IndexedPieces | ScannedPieces)
                 share = sum([number in gram_head for _, gram_head in found]) / len(grams)
                 if share >= 0.5:
                     best[number] = max(so_far, PARTIAL_MATCH * share * HEADING_MATCH)
-    for number, value in best.items():
-        if value and number not in settled:
+    for number in best.keys() - settled.keys():
+        value = best[number]
+        if value:
             settled[number] = value
     return settled
 
