@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from knowledge.index import ClauseIndex, term_grams
+from knowledge.index import HEADING_JOIN, ClauseIndex, term_grams
 from knowledge.query import Term
 
 HEADING_MATCH = 0.7
@@ -64,18 +64,26 @@ def term_match(term: Term, body: str, head: str) -> float:
 
 
 class IndexedPieces:
-    """Places of pieces among the candidates, from a small index's gram sets."""
+    """Places of pieces among the candidates, from a small index's gram sets.
 
-    def __init__(self, index: ClauseIndex, candidates: set[int]) -> None:
+    `everything` says the candidates are all the clauses with any of the question's grams (an index of
+    at most CANDIDATES clauses): then a piece made of those grams is only ever found in candidates, and
+    only a piece the gram sets cannot answer (empty, or with a heading break) needs narrowing down.
+    """
+
+    def __init__(self, index: ClauseIndex, candidates: set[int], everything: bool = False) -> None:
         self._index = index
         self._candidates = candidates
+        self._everything = everything
         self._found: dict[str, Places] = {}
 
     def where(self, piece: str) -> Places:
         found = self._found.get(piece)
         if found is None:
             body, head = self._index.containing(piece)
-            found = self._found[piece] = (body & self._candidates, head & self._candidates)
+            if not self._everything or not piece or HEADING_JOIN in piece:
+                body, head = body & self._candidates, head & self._candidates
+            found = self._found[piece] = (body, head)
         return found
 
 

@@ -120,7 +120,7 @@ class Ranker:
         if index.small and index.size <= CANDIDATES:
             # Every clause with one of the grams is a candidate (all weights are positive): no scores needed.
             candidates = index.clauses_with([g for forms in prepared for f, _, _, _ in forms for g in term_grams(f)])
-            pieces = IndexedPieces(index, candidates)
+            pieces = IndexedPieces(index, candidates, everything=True)
         else:
             lookups: list[tuple[str, float]] = []
             for forms, weight in zip(prepared, weights, strict=True):
