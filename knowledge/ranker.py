@@ -19,14 +19,16 @@ from __future__ import annotations
 
 from bisect import insort
 from collections import Counter
+from collections.abc import Collection
 from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
-from knowledge.index import ClauseIndex, term_grams
+from knowledge.index import HEADING_JOIN, ClauseIndex, term_grams
 from knowledge.matching import (
     HEADING_MATCH,
     PARTIAL_MATCH,
+    Form,
     IndexedPieces,
     ScannedPieces,
     fuzzy_most,
@@ -50,6 +52,7 @@ UNKNOWN_FACTOR = 1.0
 PARENT_HEADING_FACTOR = 0.95  # a bare heading loses ties against the items under it
 CANDIDATES = 200
 FUZZY_POOL = 40
+TERM_MEMO = 4096  # terms whose corpus statistics and matches a Ranker remembers (cleared when full)
 _MARGIN = 1e-4  # more than rounding a score to 4 places can add: a bound this far below the bar is safe
 
 
@@ -76,13 +79,58 @@ def term_weight(term: Term, index: ClauseIndex) -> float:
     return weight
 
 
+class _TermData(NamedTuple):
+    """What one term means against one index; the same in every question that uses the term."""
+
+    weight: float
+    forms: tuple[Form, ...]
+    lookups: tuple[tuple[str, float], ...]  # (gram, share of the weight) for the index's candidate search
+    reach: frozenset[int]  # clauses with any of the term's grams (an index within CANDIDATES only, else empty)
+    matches: tuple[tuple[int, float], ...] | None  # (clause, weight * term_match) above 0, where known
+    heads: frozenset[int] | None  # clauses whose heading path has one of the forms, where known
+
+
 class Ranker:
-    """Stateless scoring over one ClauseIndex; safe to share between threads."""
+    """Scoring over one ClauseIndex; safe to share between threads.
+
+    The only state is a memo of per-term data (weight, forms, and on an index within CANDIDATES the
+    term's matches against every clause), which depends on nothing but the term and the immutable
+    index, so a term's work is done once per index rather than once per question.
+    """
 
     def __init__(self, index: ClauseIndex) -> None:
         self.index = index
         self._rare_idf = index.idf(1)
         self._parents = frozenset(i for i, c in enumerate(index.clauses) if c.is_heading and c.has_children)
+        self._whole = index.small and index.size <= CANDIDATES  # every clause with a question gram is a candidate
+        self._terms: dict[Term, _TermData] = {}
+
+    def _term(self, term: Term) -> _TermData:
+        data = self._terms.get(term)
+        if data is None:
+            data = self._describe(term)
+            if len(self._terms) >= TERM_MEMO:
+                self._terms.clear()  # simple and thread-safe: a busy office re-learns its few hundred words
+            self._terms[term] = data
+        return data
+
+    def _describe(self, term: Term) -> _TermData:
+        index = self.index
+        weight = term_weight(term, index)
+        forms = prepare(term)
+        lookups: list[tuple[str, float]] = []
+        for form, factor, _, _ in forms:
+            grams = term_grams(form)
+            lookups.extend((g, weight * factor / len(grams)) for g in grams)
+        if not self._whole:
+            return _TermData(weight, forms, tuple(lookups), frozenset(), None, None)
+        reach = frozenset(index.clauses_with([g for g, _ in lookups]))
+        if not all(form and HEADING_JOIN not in form for form, _, _, _ in forms):
+            return _TermData(weight, forms, tuple(lookups), reach, None, None)  # such forms depend on the question
+        found = term_matches(forms, IndexedPieces(index, set(), everything=True))
+        matches = tuple((n, weight * match) for n, match in found.items() if match)
+        heads: frozenset[int] = frozenset().union(*[index.containing(form)[1] for form, _ in term.forms])
+        return _TermData(weight, forms, tuple(lookups), reach, matches, heads)
 
     def _phrase_bigrams(self, plan: QueryPlan) -> list[tuple[str, float]]:
         """Distinct bigrams of the question's words in order, weighted by idf (unseen ones as if rare);
@@ -111,51 +159,47 @@ class Ranker:
         if not plan.content_terms or not index.size or limit <= 0:
             return []
         terms = plan.terms
-        weights = [term_weight(t, index) for t in terms]
-        total = sum(weights)
+        data = [self._term(t) for t in terms]
+        total = sum([d.weight for d in data])
         if total <= 0:
             return []
-        prepared = [prepare(t) for t in terms]
         pieces: IndexedPieces | ScannedPieces
-        if index.small and index.size <= CANDIDATES:
+        if self._whole:
             # Every clause with one of the grams is a candidate (all weights are positive): no scores needed.
-            candidates = index.clauses_with([g for forms in prepared for f, _, _, _ in forms for g in term_grams(f)])
+            candidates: set[int] = set().union(*[d.reach for d in data])
             pieces = IndexedPieces(index, candidates, everything=True)
         else:
-            lookups: list[tuple[str, float]] = []
-            for forms, weight in zip(prepared, weights, strict=True):
-                for form, factor, _, _ in forms:
-                    grams = term_grams(form)
-                    lookups.extend((g, weight * factor / len(grams)) for g in grams)
-            numbers: list[int] = index.candidates(lookups, CANDIDATES).tolist()
+            numbers: list[int] = index.candidates([x for d in data for x in d.lookups], CANDIDATES).tolist()
             candidates = set(numbers)
             pieces = IndexedPieces(index, candidates) if index.small else ScannedPieces(index, numbers)
         found: dict[int, list[float]] = {}  # clause -> its terms' nonzero weighted matches, in term order
-        for forms, weight in zip(prepared, weights, strict=True):
-            for number, match in term_matches(forms, pieces).items():
-                if match:
-                    found.setdefault(number, []).append(weight * match)
+        for d in data:
+            matches = d.matches
+            if matches is None:
+                matches = [(n, d.weight * match) for n, match in term_matches(d.forms, pieces).items() if match]
+            for number, weighted in matches:
+                found.setdefault(number, []).append(weighted)
         # Zero matches are left out of the sums (adding 0.0 never changes a float sum); clauses with
         # none have coverage 0 and come last, by number.
         covered = sorted((-(sum(matches) / total), number) for number, matches in found.items())
         if len(covered) < FUZZY_POOL:
             covered += [(-0.0, n) for n in sorted(candidates.difference(found))[:FUZZY_POOL - len(covered)]]
-        return self._score(plan, terms, weights, covered[:FUZZY_POOL], pieces, limit)
+        return self._score(plan, list(zip(terms, data, strict=True)), covered[:FUZZY_POOL], pieces, limit)
 
-    def _score(self, plan: QueryPlan, terms: tuple[Term, ...], weights: list[float],
-               pool: list[tuple[float, int]], pieces: IndexedPieces | ScannedPieces, limit: int) -> list[Scored]:
+    def _score(self, plan: QueryPlan, terms: list[tuple[Term, _TermData]], pool: list[tuple[float, int]],
+               pieces: IndexedPieces | ScannedPieces, limit: int) -> list[Scored]:
         """The full score of the pool ((negated coverage, clause number), best coverage first), `limit` best."""
         index = self.index
-        content = [(t, w) for t, w in zip(terms, weights, strict=True) if t.kind == CONTENT]
-        content_total = sum(w for _, w in content)
+        content = [(t, d) for t, d in terms if t.kind == CONTENT]
+        content_total = sum(d.weight for _, d in content)
         # A clause sits in the asked-about section when a content word (or equivalent) is in its heading path.
-        sections: list[tuple[set[int], float]] = []
-        for term, weight in content:
-            heads: set[int] = set()
-            for form, _ in term.forms:
-                heads.update(pieces.where(form)[1])
+        sections: list[tuple[Collection[int], float]] = []
+        for term, d in content:
+            heads = d.heads
+            if heads is None:
+                heads = set().union(*[pieces.where(form)[1] for form, _ in term.forms])
             if heads:
-                sections.append((heads, weight))
+                sections.append((heads, d.weight))
         # A question word quoted with its neighbours ("谁来干", "怎么看") where the plan itself says so.
         quoted = [(p, index.idf(df)) for p in plan.asked_phrases if (df := index.df(p)) > 0]
         quoted_total = sum(w for _, w in quoted)
