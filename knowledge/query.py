@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from knowledge.normalize import display_text, index_token
 from knowledge.synonyms import SynonymTable
@@ -71,6 +72,10 @@ class QueryPlan:
 
 
 SYNONYM_FACTOR = 0.9
+WORD_MEMO = 8192  # words whose analysis is remembered: liaisons ask about the same few hundred words
+
+# Pure functions of a word, remembered (thread-safe) because each costs microseconds and words recur.
+_index_token = lru_cache(maxsize=WORD_MEMO)(index_token)
 
 
 def _tokens(question: str) -> list[str]:
@@ -96,7 +101,7 @@ def _merge_phrases(tokens: list[str], synonyms: SynonymTable) -> list[str]:
         for span in (3, 2):
             if i + span <= len(tokens):
                 joined = "".join(tokens[i:i + span])
-                if index_token(joined) in synonyms.phrases:
+                if _index_token(joined) in synonyms.phrases:
                     out.append(joined)
                     i += span
                     break
@@ -106,6 +111,7 @@ def _merge_phrases(tokens: list[str], synonyms: SynonymTable) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=WORD_MEMO)
 def _is_question(text: str) -> bool:
     """A question word, or a word made only of question and stop words ("干什么", "要怎么")."""
     if text in QUESTION_WORDS:
@@ -126,6 +132,7 @@ def _is_question(text: str) -> bool:
     return can_end[len(text)] is True
 
 
+@lru_cache(maxsize=WORD_MEMO)
 def _term(text: str, kind: str, synonyms: SynonymTable) -> Term:
     alts = set(synonyms.alternatives(text))
     if len(text) >= 3:  # "统战工作" also as "统一战线工作": swap a synonym phrase inside a longer word
@@ -150,7 +157,7 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
     kinds: list[str] = []
     question_chars: set[int] = set()
     for token in _merge_phrases(_tokens(question), synonyms):
-        text = index_token(token)
+        text = _index_token(token)
         if not text:
             continue
         stop = token in STOPWORDS or text in STOPWORDS
