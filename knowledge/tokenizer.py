@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -24,6 +25,7 @@ MIN_FREQ = 20
 DOMAIN_WORDS = Path(__file__).resolve().parent / "lexicon" / "domain_words.txt"
 DOMAIN_FREQ = 2000
 
+_ENGLISH = jieba.re_eng  # one ASCII letter or digit
 _lock = threading.Lock()
 _tokenizer: jieba.Tokenizer | None = None
 
@@ -85,5 +87,64 @@ def get_tokenizer() -> jieba.Tokenizer:
 
 
 def cut(text: str) -> list[str]:
-    """Words of `text`, without the HMM guesser (unknown words stay as single characters)."""
-    return [w for w in get_tokenizer().cut(text, HMM=False) if w.strip()]
+    """Words of `text`, without the HMM guesser (unknown words stay as single characters).
+
+    Exactly jieba's `cut(text, HMM=False)`, blank words dropped, in about half the time: the same
+    blocks, word graph and best route (same floating-point sums, ties to the longer word), without
+    jieba's generators and intermediate dictionaries.
+    """
+    tokenizer = get_tokenizer()
+    freq, log_total = tokenizer.FREQ, math.log(tokenizer.total)
+    words: list[str] = []
+    for block in jieba.re_han_default.split(text):
+        if not block:
+            continue
+        if jieba.re_han_default.match(block):
+            _cut_block(block, freq, log_total, words)
+        else:
+            for piece in jieba.re_skip_default.split(block):
+                if jieba.re_skip_default.match(piece):
+                    words.append(piece)
+                else:
+                    words.extend(piece)
+    return [w for w in words if w.strip()]
+
+
+def _cut_block(sentence: str, freq: dict[str, int], log_total: float, words: list[str]) -> None:
+    """jieba's __cut_DAG_NO_HMM: the most probable split by dictionary frequency, computed from the
+    end (score[i]: best log probability of sentence[i:]); single letters and digits are joined again."""
+    ln = math.log
+    size = len(sentence)
+    score = [0.0] * (size + 1)
+    end = [0] * size
+    for start in range(size - 1, -1, -1):
+        best_score, best_end = 0.0, -1
+        i = start
+        frag = sentence[start]
+        while i < size and frag in freq:
+            count = freq[frag]
+            if count:
+                value = ln(count) - log_total + score[i + 1]
+                if best_end < 0 or value >= best_score:  # jieba's max((value, i)): ties go to the larger i
+                    best_score, best_end = value, i
+            i += 1
+            frag = sentence[start:i + 1]
+        if best_end < 0:  # not a dictionary word: the character alone
+            best_score, best_end = ln(freq.get(sentence[start]) or 1) - log_total + score[start + 1], start
+        score[start] = best_score
+        end[start] = best_end
+    at = 0
+    letters = ""
+    while at < size:
+        nxt = end[at] + 1
+        word = sentence[at:nxt]
+        if len(word) == 1 and _ENGLISH.match(word):
+            letters += word
+        else:
+            if letters:
+                words.append(letters)
+                letters = ""
+            words.append(word)
+        at = nxt
+    if letters:
+        words.append(letters)
