@@ -145,15 +145,16 @@ class Ranker:
             weights[gram] = max(weights.get(gram, 0.0), weight)
         return list(weights.items())
 
-    def rank(self, plan: QueryPlan, limit: int = 10) -> list[Scored]:
+    def rank(self, plan: QueryPlan, limit: int = 10, floor: float = 0.0) -> list[Scored]:
         """The best `limit` clauses, best first: candidates from the index, coverage on CANDIDATES of
-        them, the full score on the FUZZY_POOL best by coverage.
+        them, the full score on the FUZZY_POOL best by coverage. Runners-up (all but the first) that
+        score below `floor` are left out (the retriever shows none of them), which saves work.
 
         Exactly the scores of scoring every clause of the pool, found with less work: each piece of the
         question is looked up once (knowledge.matching), a term is scored only where one of its pieces
-        occurs, and pool clauses are scored in coverage order, stopping once not even perfect phrase,
-        fuzzy, context and quote parts could lift the next one into the `limit` best (the costly fuzzy
-        comparison is skipped the same way when the best its characters allow would not do).
+        occurs (and its matches are remembered per index), and the pool's cheap score parts are summed
+        first, so the costly fuzzy comparison runs best bound first and stops once not even a perfect
+        fuzzy score (or the best its characters allow) could bring a clause into the result.
         """
         index = self.index
         if not plan.content_terms or not index.size or limit <= 0:
@@ -184,10 +185,10 @@ class Ranker:
         covered = sorted((-(sum(matches) / total), number) for number, matches in found.items())
         if len(covered) < FUZZY_POOL:
             covered += [(-0.0, n) for n in sorted(candidates.difference(found))[:FUZZY_POOL - len(covered)]]
-        return self._score(plan, list(zip(terms, data, strict=True)), covered[:FUZZY_POOL], pieces, limit)
+        return self._score(plan, list(zip(terms, data, strict=True)), covered[:FUZZY_POOL], pieces, limit, floor)
 
     def _score(self, plan: QueryPlan, terms: list[tuple[Term, _TermData]], pool: list[tuple[float, int]],
-               pieces: IndexedPieces | ScannedPieces, limit: int) -> list[Scored]:
+               pieces: IndexedPieces | ScannedPieces, limit: int, floor: float) -> list[Scored]:
         """The full score of the pool ((negated coverage, clause number), best coverage first), `limit` best."""
         index = self.index
         content = [(t, d) for t, d in terms if t.kind == CONTENT]
@@ -240,7 +241,9 @@ class Ranker:
         rows.sort()
         asked_counts = tuple(Counter(asked).items())
         best: list[tuple[float, int, float, float, float]] = []  # (-rounded score, number, coverage, bigrams, fuzzy)
-        bar = -1.0  # the limit-th best rounded score so far; a clause must be able to reach it
+        # A clause must be able to reach the bar to change the result: the limit-th best rounded score
+        # so far, or, below the floor, the best (only a new first place is shown there).
+        bar = -1.0
         for negated_most, number, coverage, bigrams, context, quote, factor in rows:
             if bar >= 0 and -negated_most + _MARGIN < bar:
                 break  # best bound first: no later clause can reach the bar either
@@ -260,5 +263,8 @@ class Ranker:
                 best.pop()
             if len(best) == limit:
                 bar = -best[-1][0]
+            if floor > 0:
+                bar = max(bar, min(floor, -best[0][0]))
         return [Scored(number, -negated, round(coverage, 4), round(bigrams, 4), round(fuzzy, 4))
-                for negated, number, coverage, bigrams, fuzzy in best]
+                for rank, (negated, number, coverage, bigrams, fuzzy) in enumerate(best)
+                if rank == 0 or -negated >= floor]

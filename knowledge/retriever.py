@@ -199,7 +199,7 @@ class Retriever:
 
     def _search(self, snap: _Snapshot, question: str, top: int) -> SearchResult:
         plan = analyse(question[:MAX_QUESTION_CHARS], snap.synonyms)
-        ranked = snap.ranker.rank(plan, limit=max(top, 1))
+        ranked = snap.ranker.rank(plan, limit=max(top, 1), floor=self.threshold * RUNNER_UP_FLOOR)
         hits = [self._hit(snap, s.number, s.score) for s in ranked[:max(top, 1)]]
         if not hits or hits[0].score < self.threshold:
             guess = hits[0] if hits else None

@@ -73,8 +73,12 @@ def test_rank_equals_full_scoring(monkeypatch: pytest.MonkeyPatch, small: bool, 
     for question in asked * 2:  # the second time through the ranker's term memo
         plan = analyse(question, SYNONYMS)
         for limit in (1, 3, 10):
-            got = [tuple(s) for s in ranker.rank(plan, limit)]
-            assert got == reference_rank(index, plan, limit, candidates, pool), (question, limit)
+            expected = reference_rank(index, plan, limit, candidates, pool)
+            assert [tuple(s) for s in ranker.rank(plan, limit)] == expected, (question, limit)
+            # Runners-up below a floor left out, as the retriever would drop them.
+            for floor in (0.4, 0.7):
+                kept = expected[:1] + [s for s in expected[1:] if s[1] >= floor]
+                assert [tuple(s) for s in ranker.rank(plan, limit, floor)] == kept, (question, limit, floor)
 
 
 @settings(max_examples=150, deadline=None)
