@@ -111,9 +111,14 @@ def test_memory_store_sweeps_expired_keys() -> None:
     for i in range(100):
         store.set(f"k{i}", "v", 1)
     now[0] = 5.0
-    for i in range(10000):
+    for i in range(30):
         store.set("live", str(i), None)
     assert len(store._data) == 1  # noqa: SLF001 - the sweep is what keeps memory bounded
+    store.set("renewed", "a", 1)
+    store.set("renewed", "b", 10)  # rewritten with a later expiry: the old heap entry must not drop it
+    now[0] = 7.0
+    store.set("x", "1", None)
+    assert store.get("renewed") == "b"
 
 
 def test_write_sets_and_deletes_in_one_call(state: StateStore) -> None:
