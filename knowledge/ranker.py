@@ -104,6 +104,15 @@ class Ranker:
         self._parents = frozenset(i for i, c in enumerate(index.clauses) if c.is_heading and c.has_children)
         self._whole = index.small and index.size <= CANDIDATES  # every clause with a question gram is a candidate
         self._terms: dict[Term, _TermData] = {}
+        self._rarity: dict[str, float] = {}  # bigram -> its idf, capped at a rare word's
+        self._quotable: dict[str, float] = {}  # asked phrase -> its idf, 0 when no clause can have it
+
+    @staticmethod
+    def _remember(memo: dict[str, float], key: str, value: float) -> float:
+        if len(memo) >= TERM_MEMO * 8:
+            memo.clear()
+        memo[key] = value
+        return value
 
     def _term(self, term: Term) -> _TermData:
         data = self._terms.get(term)
@@ -141,7 +150,11 @@ class Ranker:
         for i in range(len(text) - 1):
             gram = text[i:i + 2]
             factor = (0.5 if i in asked else 1.0) * (0.5 if i + 1 in asked else 1.0)
-            weight = min(self.index.idf(len(self.index.postings(gram))), self._rare_idf) * factor
+            rarity = self._rarity.get(gram)
+            if rarity is None:
+                rarity = self._remember(self._rarity, gram, min(self.index.idf(len(self.index.postings(gram))),
+                                                                 self._rare_idf))
+            weight = rarity * factor
             weights[gram] = max(weights.get(gram, 0.0), weight)
         return list(weights.items())
 
@@ -202,7 +215,14 @@ class Ranker:
             if heads:
                 sections.append((heads, d.weight))
         # A question word quoted with its neighbours ("谁来干", "怎么看") where the plan itself says so.
-        quoted = [(p, index.idf(df)) for p in plan.asked_phrases if (df := index.df(p)) > 0]
+        quoted: list[tuple[str, float]] = []
+        for phrase in plan.asked_phrases:
+            weight = self._quotable.get(phrase)
+            if weight is None:
+                df = index.df(phrase)
+                weight = self._remember(self._quotable, phrase, index.idf(df) if df > 0 else 0.0)
+            if weight:
+                quoted.append((phrase, weight))
         quoted_total = sum(w for _, w in quoted)
         quotes = [(bodies, w) for p, w in quoted if (bodies := pieces.where(p)[0])]
         # "工作" or "统战" alone match half the plan: no single clause can be a confident answer
@@ -232,12 +252,13 @@ class Ranker:
             coverage = -negated
             found = shares.get(number)
             bigrams = sum(found) / pair_total if found else 0.0
-            context = sum([w for heads, w in sections if number in heads]) / content_total
-            quote = sum([w for bodies, w in quotes if number in bodies]) / quoted_total if quoted_total else 0.0
+            context = sum([w for heads, w in sections if number in heads]) / content_total if sections else 0.0
+            quote = sum([w for bodies, w in quotes if number in bodies]) / quoted_total if quotes else 0.0
             factor = PARENT_HEADING_FACTOR if number in self._parents else 1.0
-            most = min(1.0, COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy_at_most
-                       + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote) * specificity * factor
-            rows.append((-most, number, coverage, bigrams, context, quote, factor))
+            most = (COVERAGE_WEIGHT * coverage + BIGRAM_WEIGHT * bigrams + FUZZY_WEIGHT * fuzzy_at_most
+                    + CONTEXT_WEIGHT * context + QUOTED_WEIGHT * quote)
+            rows.append((-(most if most < 1.0 else 1.0) * specificity * factor, number, coverage, bigrams, context,
+                         quote, factor))
         rows.sort()
         asked_counts = tuple(Counter(asked).items())
         best: list[tuple[float, int, float, float, float]] = []  # (-rounded score, number, coverage, bigrams, fuzzy)
