@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -79,8 +80,11 @@ def any_text(msg: IncomingMessage, ctx: HandlerContext) -> bool:
 _TRIM = " \t\r\n。.!！?？~～"
 
 
+@lru_cache(maxsize=4096)
 def normalize_command(text: str) -> str:
-    """Trim and fold full-width letters/digits/space so 'ＨＥＬＰ　' reads as 'HELP'."""
+    """Trim and fold full-width letters/digits/space so 'ＨＥＬＰ　' reads as 'HELP'.
+
+    Cached: every route's filter asks for it on the same text, a dozen times a message."""
     out = []
     for ch in text:
         code = ord(ch)
