@@ -156,7 +156,7 @@ def _forget_words(retriever: Any) -> None:
     """Drop what the knowledge package remembers about words and terms (where it has such memos)."""
     import knowledge.query as query
 
-    for name in ("_term", "_is_question", "_index_token"):
+    for name in ("_term", "_kind", "_is_question", "_index_token"):
         clear = getattr(getattr(query, name, None), "cache_clear", None)
         if clear:
             clear()

@@ -112,6 +112,14 @@ def _merge_phrases(tokens: list[str], synonyms: SynonymTable) -> list[str]:
 
 
 @lru_cache(maxsize=WORD_MEMO)
+def _kind(text: str) -> tuple[str, str]:
+    """(QUESTION or CONTENT, the measure word of a how-many word such as 几篇, else "")."""
+    how_many = _HOW_MANY.match(text)
+    if how_many:
+        return QUESTION, how_many.group(2)
+    return (QUESTION if _is_question(text) else CONTENT), ""
+
+
 def _is_question(text: str) -> bool:
     """A question word, or a word made only of question and stop words ("干什么", "要怎么")."""
     if text in QUESTION_WORDS:
@@ -156,18 +164,18 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
     phrase: list[str] = []  # every word in order, stop words too: "干得好" must stay quotable
     kinds: list[str] = []
     question_chars: set[int] = set()
+    at = 0  # where the next word starts in the phrase
     for token in _merge_phrases(_tokens(question), synonyms):
         text = _index_token(token)
         if not text:
             continue
         stop = token in STOPWORDS or text in STOPWORDS
-        how_many = _HOW_MANY.match(text)
-        kind = QUESTION if (how_many or _is_question(text)) else CONTENT
-        at = sum(map(len, phrase))
+        kind, unit = _kind(text)
         phrase.append(text)
         kinds.append(STOP if stop else kind)
         if stop or kind == QUESTION:
             question_chars.update(range(at, at + len(text)))
+        at += len(text)
         if stop:
             continue
         if kind == CONTENT:
@@ -176,11 +184,11 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
             continue
         seen.add(text)
         term = _term(text, kind, synonyms)
-        if term.forms:  # a question word with nothing to look for only shapes the phrase evidence
-            terms.append(term)
-        if how_many and how_many.group(2) not in seen:  # "几篇" also asks about 篇
-            seen.add(how_many.group(2))
-            terms.append(_term(how_many.group(2), CONTENT, synonyms))
+        if term.kind == CONTENT or term.alternatives:  # a question word with nothing to look for only
+            terms.append(term)  # shapes the phrase evidence
+        if unit and unit not in seen:  # "几篇" also asks about 篇
+            seen.add(unit)
+            terms.append(_term(unit, CONTENT, synonyms))
     whole = "".join(phrase)
     if not content and len(whole) >= 3 and whole not in seen:
         # Only question words ("怎么干"): the plan may quote exactly that, so look for it as it stands.
@@ -191,7 +199,7 @@ def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
         if kind == QUESTION:  # the question word with up to two neighbours: "谁来", "来干", "干得好"
             for lo in range(i - 2, i + 1):
                 for hi in range(max(lo + 2, i + 1), min(lo + 3, len(phrase)) + 1):
-                    if lo >= 0 and any(k == CONTENT for k in kinds[lo:hi]):
+                    if lo >= 0 and CONTENT in kinds[lo:hi]:
                         quoted.setdefault("".join(phrase[lo:hi]), None)
     return QueryPlan(question=question, terms=tuple(terms), content="".join(content), phrase="".join(phrase),
                      question_chars=frozenset(question_chars), asked_phrases=tuple(quoted))

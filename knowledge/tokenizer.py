@@ -121,8 +121,10 @@ def _cut_block(sentence: str, freq: dict[str, int], log_total: float, words: lis
         best_score, best_end = 0.0, -1
         i = start
         frag = sentence[start]
-        while i < size and frag in freq:
-            count = freq[frag]
+        while i < size:
+            count = freq.get(frag)
+            if count is None:  # no dictionary word starts with frag
+                break
             if count:
                 value = ln(count) - log_total + score[i + 1]
                 if best_end < 0 or value >= best_score:  # jieba's max((value, i)): ties go to the larger i
