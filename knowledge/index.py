@@ -5,6 +5,10 @@ bigrams; each gram maps to a sorted numpy array of clause numbers. Bigrams need 
 so a question matches whatever way the plan happened to split words, and a typo breaks only one or two
 grams. Candidates are the clauses with the highest summed weight of matching grams; only those are
 scored exactly, which keeps a question at a few milliseconds at 100,000 clauses.
+
+A small index (up to SMALL_INDEX clauses, a township's plans) also keeps gram -> clause sets for the
+bodies and the heading paths apart, so the ranker finds where any piece of text occurs by set lookups
+(`containing`) instead of substring tests clause by clause.
 """
 
 from __future__ import annotations
@@ -169,11 +173,11 @@ class ClauseIndex:
     def containing(self, piece: str) -> tuple[frozenset[int], frozenset[int]]:
         """(clauses whose body contains `piece`, clauses whose heading path does); exact substring
         semantics, from the gram sets (small indexes only)."""
-        if len(piece) <= 2 and piece and HEADING_JOIN not in piece:
-            return self._in_bodies.get(piece, _NOTHING), self._in_heads.get(piece, _NOTHING)
-        if not piece or HEADING_JOIN in piece:  # not in the gram sets: look at every clause
+        if not piece or HEADING_JOIN in piece or "\x00" in piece:  # never a gram: look at every clause
             return (frozenset(n for n, body in enumerate(self.bodies) if piece in body),
                     frozenset(n for n, head in enumerate(self.heads) if piece in head))
+        if len(piece) <= 2:
+            return self._in_bodies.get(piece, _NOTHING), self._in_heads.get(piece, _NOTHING)
         grams = term_grams(piece)
         return (self._verified(grams, self._in_bodies, self.bodies, piece),
                 self._verified(grams, self._in_heads, self.heads, piece))

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
 from knowledge import ranker as ranker_module
-from knowledge.index import ClauseIndex
+from knowledge.index import ClauseIndex, term_grams
 from knowledge.matching import IndexedPieces, ScannedPieces, fuzzy_most, prepare, term_match, term_matches
 from knowledge.query import analyse
 from knowledge.ranker import Ranker
@@ -105,6 +105,8 @@ def test_piece_lookups_are_substring_tests(piece: str, texts: list[str]) -> None
     body, head = index.containing(piece)
     assert set(body) == {n for n, b in enumerate(index.bodies) if piece in b}
     assert set(head) == {n for n, h in enumerate(index.heads) if piece in h}
+    for gram in term_grams(piece):  # the candidate search's view: the n-gram postings
+        assert index.clauses_with([gram]) == set(index.postings(gram).tolist())
 
 
 @settings(max_examples=500, deadline=None)
