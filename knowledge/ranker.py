@@ -136,9 +136,10 @@ class Ranker:
         reach = frozenset(index.clauses_with([g for g, _ in lookups]))
         if not all(form and HEADING_JOIN not in form for form, _, _, _ in forms):
             return _TermData(weight, forms, tuple(lookups), reach, None, None)  # such forms depend on the question
-        found = term_matches(forms, IndexedPieces(index, set(), everything=True))
+        pieces = IndexedPieces(index, set(), everything=True)  # clean forms: never narrowed
+        found = term_matches(forms, pieces)
         matches = tuple((n, weight * match) for n, match in found.items() if match)
-        heads: frozenset[int] = frozenset().union(*[index.containing(form)[1] for form, _ in term.forms])
+        heads: frozenset[int] = frozenset().union(*[pieces.where(form)[1] for form, _, _, _ in forms])
         return _TermData(weight, forms, tuple(lookups), reach, matches, heads)
 
     def _phrase_bigrams(self, plan: QueryPlan) -> list[tuple[str, float]]:
