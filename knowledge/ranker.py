@@ -13,6 +13,11 @@ capped at 1, times a specificity factor, where
 - specificity < 1 only for questions whose words are all very common ("工作"), which are too vague
   for any one clause to be a confident answer.
 Scores fall in [0, 1]; the retriever's threshold (0.5) decides what is an answer.
+
+The scores are computed exactly as defined above (tests/helpers_ranker.py keeps the plain version the
+tests compare against), but with far less work per question: a term's matches come from piece
+lookups (knowledge.matching) and are remembered per index, and only the pool clauses that could still
+reach the result get the costly fuzzy comparison (see Ranker.rank).
 """
 
 from __future__ import annotations
@@ -93,9 +98,10 @@ class _TermData(NamedTuple):
 class Ranker:
     """Scoring over one ClauseIndex; safe to share between threads.
 
-    The only state is a memo of per-term data (weight, forms, and on an index within CANDIDATES the
-    term's matches against every clause), which depends on nothing but the term and the immutable
-    index, so a term's work is done once per index rather than once per question.
+    The only state is memos of per-term data (weight, forms, and on an index within CANDIDATES the
+    term's matches against every clause) and of bigram and asked-phrase rarity, which depend on
+    nothing but their key and the immutable index, so that work is done once per index rather than
+    once per question. A memo that fills up is cleared (dictionary operations stay thread-safe).
     """
 
     def __init__(self, index: ClauseIndex) -> None:
@@ -109,12 +115,14 @@ class Ranker:
 
     @staticmethod
     def _remember(memo: dict[str, float], key: str, value: float) -> float:
+        """Store `value` under `key` (clearing a full memo first) and return it."""
         if len(memo) >= TERM_MEMO * 8:
             memo.clear()
         memo[key] = value
         return value
 
     def _term(self, term: Term) -> _TermData:
+        """The term's data, from the memo or described now."""
         data = self._terms.get(term)
         if data is None:
             data = self._describe(term)
@@ -124,6 +132,8 @@ class Ranker:
         return data
 
     def _describe(self, term: Term) -> _TermData:
+        """Weight, prepared forms, candidate-search grams and, on an index within CANDIDATES, where the
+        term reaches and its weighted match on every clause (unless a form depends on the question)."""
         index = self.index
         weight = term_weight(term, index)
         forms = prepare(term)
