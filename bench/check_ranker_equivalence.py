@@ -160,6 +160,7 @@ def _forget_words(retriever: Any) -> None:
         clear = getattr(getattr(query, name, None), "cache_clear", None)
         if clear:
             clear()
+    getattr(query, "_TERMS", {}).clear()
     terms = getattr(retriever._snapshot.ranker, "_terms", None)
     if terms is not None:
         terms.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 from knowledge.normalize import display_text, index_token
 from knowledge.synonyms import SynonymTable
@@ -140,8 +141,26 @@ def _is_question(text: str) -> bool:
     return can_end[len(text)] is True
 
 
-@lru_cache(maxsize=WORD_MEMO)
+# Terms per synonym table, held weakly: a reload's new table starts afresh and the old one's terms go
+# with it (a cache keyed by the table itself would keep every replaced table alive).
+_TERMS: WeakKeyDictionary[SynonymTable, dict[tuple[str, str], Term]] = WeakKeyDictionary()
+
+
 def _term(text: str, kind: str, synonyms: SynonymTable) -> Term:
+    """_describe_term, remembered per synonym table."""
+    memo = _TERMS.get(synonyms)
+    if memo is None:
+        memo = _TERMS.setdefault(synonyms, {})
+    term = memo.get((text, kind))
+    if term is None:
+        if len(memo) >= WORD_MEMO:
+            memo.clear()
+        term = memo[(text, kind)] = _describe_term(text, kind, synonyms)
+    return term
+
+
+def _describe_term(text: str, kind: str, synonyms: SynonymTable) -> Term:
+    """The term of one word: its equivalents from the synonym table, also for synonym phrases inside it."""
     alts = set(synonyms.alternatives(text))
     if len(text) >= 3:  # "统战工作" also as "统一战线工作": swap a synonym phrase inside a longer word
         for size in range(min(len(text) - 1, synonyms.max_phrase_len), 1, -1):

@@ -129,3 +129,17 @@ def test_ranker_matches_the_reference_on_the_shipped_corpus() -> None:
     for question in asked:
         plan = analyse(question, SYNONYMS)
         assert [tuple(s) for s in ranker.rank(plan, 3)] == reference_rank(index, plan, 3), question
+
+
+def test_word_memo_does_not_keep_a_replaced_synonym_table_alive() -> None:
+    """Regression: a cache keyed by the synonym table kept every table a reload replaced."""
+    import gc
+    import weakref
+
+    table = SynonymTable.build({"示范村": ["样板村"]})
+    plan = analyse("示范村怎么评", table)
+    assert any(alt == "样板村" for term in plan.terms for alt, _ in term.alternatives)
+    gone = weakref.ref(table)
+    del table, plan
+    gc.collect()
+    assert gone() is None
