@@ -227,7 +227,9 @@ def from_revision(rev: str, argv: list[str]) -> list[dict[str, Any]]:
         archive = subprocess.run(["git", "archive", rev, "knowledge"], cwd=ROOT, check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
         out = Path(tmp) / "rows.json"
-        subprocess.run([sys.executable, __file__, "--code", tmp, "--save", str(out), *argv], check=True)
+        done = subprocess.run([sys.executable, __file__, "--code", tmp, "--save", str(out), *argv], check=True,
+                              capture_output=True, text=True)
+        print("".join(line + "\n" for line in done.stdout.splitlines() if line.startswith("baseline")), end="")
         return json.loads(out.read_text(encoding="utf-8"))
 
 
