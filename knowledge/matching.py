@@ -67,8 +67,10 @@ class IndexedPieces:
     """Places of pieces among the candidates, from a small index's gram sets.
 
     `everything` says the candidates are all the clauses with any of the question's grams (an index of
-    at most CANDIDATES clauses): then a piece made of those grams is only ever found in candidates, and
-    only a piece the gram sets cannot answer (empty, or with a heading break) needs narrowing down.
+    at most CANDIDATES clauses). Then no lookup needs narrowing down to them: a term's forms and their
+    bigrams are made of those grams, so they are only ever found in candidates, and other pieces
+    (phrase bigrams, quoted phrases) are only asked about pool clauses. Only a piece the gram sets
+    cannot answer (empty, or with a heading break) is narrowed anyway.
     """
 
     def __init__(self, index: ClauseIndex, candidates: set[int], everything: bool = False) -> None:
@@ -81,7 +83,7 @@ class IndexedPieces:
         found = self._found.get(piece)
         if found is None:
             body, head = self._index.containing(piece)
-            if not self._everything or not piece or HEADING_JOIN in piece:
+            if not self._everything or not piece or HEADING_JOIN in piece or _SEPARATOR in piece:
                 body, head = body & self._candidates, head & self._candidates
             found = self._found[piece] = (body, head)
         return found
