@@ -276,13 +276,7 @@ async def _python_driver(host: str, port: int, lines: list[str], connections: in
             req = raw[next(counter) % len(raw)]
             started = time.perf_counter()
             writer.write(req)
-            status = await reader.readline()
-            length = 0
-            while (header := await reader.readline()) not in (b"\r\n", b""):
-                if header.lower().startswith(b"content-length:"):
-                    length = int(header.split(b":")[1])
-            if length:
-                await reader.readexactly(length)
+            status = await read_response(reader)
             latencies.append(time.perf_counter() - started)
             if b" 200 " not in status:
                 bad += 1
@@ -295,6 +289,18 @@ async def _python_driver(host: str, port: int, lines: list[str], connections: in
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1e6  # noqa: E731
     return {"driver": "python", "requests": len(latencies), "rps": len(latencies) / elapsed, "p50_us": pick(0.5),
             "p90_us": pick(0.9), "p99_us": pick(0.99), "max_us": latencies[-1] * 1e6, "non2xx": bad}
+
+
+async def read_response(reader: asyncio.StreamReader) -> bytes:
+    """Read one HTTP/1.1 response (status line, headers, Content-Length body); returns the status line."""
+    status = await reader.readline()
+    length = 0
+    while (header := await reader.readline()) not in (b"\r\n", b""):
+        if header.lower().startswith(b"content-length:"):
+            length = int(header.split(b":")[1])
+    if length:
+        await reader.readexactly(length)
+    return status
 
 
 async def _paced_driver(host: str, port: int, lines: list[str], rate: float, duration: int) -> dict:
@@ -315,13 +321,7 @@ async def _paced_driver(host: str, port: int, lines: list[str], rate: float, dur
         nonlocal bad
         reader, writer = await pool.get()
         writer.write(req)
-        status = await reader.readline()
-        length = 0
-        while (header := await reader.readline()) not in (b"\r\n", b""):
-            if header.lower().startswith(b"content-length:"):
-                length = int(header.split(b":")[1])
-        if length:
-            await reader.readexactly(length)
+        status = await read_response(reader)
         latencies.append(time.perf_counter() - due)
         bad += b" 200 " not in status
         pool.put_nowait((reader, writer))

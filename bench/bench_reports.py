@@ -154,6 +154,8 @@ def bench_processor(backend: str, n: int, threads: int, users: int) -> None:
 
 
 async def _drive(host: str, port: int, requests: list[bytes], connections: int) -> tuple[int, list[float]]:
+    from bench_callback import read_response  # type: ignore[import-not-found]
+
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for r in requests:
         queue.put_nowait(r)
@@ -167,13 +169,7 @@ async def _drive(host: str, port: int, requests: list[bytes], connections: int) 
             req = queue.get_nowait()
             started = time.perf_counter()
             writer.write(req)
-            status = await reader.readline()
-            length = 0
-            while (header := await reader.readline()) not in (b"\r\n", b""):
-                if header.lower().startswith(b"content-length:"):
-                    length = int(header.split(b":")[1])
-            if length:
-                await reader.readexactly(length)
+            status = await read_response(reader)
             latencies.append(time.perf_counter() - started)
             if b" 200 " not in status:
                 bad += 1
