@@ -88,6 +88,14 @@ class _Failure:
         return endpoint == self.endpoint if self.endpoint else endpoint != "gettoken"
 
 
+class _Server(ThreadingHTTPServer):
+    """Regression (connection reset under a burst of 40 concurrent calls): socketserver's default
+    listen backlog is 5; a burst of clients overflowed it. WeCom itself accepts any burst."""
+
+    request_queue_size = 512
+    daemon_threads = True
+
+
 class WeComDouble:
     """The double's state and controls; the HTTP handler below reads them under one lock."""
 
@@ -107,14 +115,13 @@ class WeComDouble:
         self._hangs: list[float] = []
         self._drops = 0
         self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> WeComDouble:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
+        server = _Server(("127.0.0.1", 0), _Handler)
         server.double = self  # type: ignore[attr-defined]
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
