@@ -252,13 +252,19 @@ def run_wrk(url: str, file: Path, connections: int, duration: int) -> dict:
     return stats
 
 
-async def _python_driver(host: str, port: int, lines: list[str], connections: int, duration: int) -> dict:
+def raw_requests(host: str, lines: list[str]) -> list[bytes]:
+    """The pre-generated callbacks ("target<TAB>body" lines) as raw HTTP/1.1 POST requests."""
     raw = []
     for ln in lines:
         target, body = ln.rstrip("\n").split("\t", 1)
         data = body.encode()
         raw.append(f"POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\n"
                    f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    return raw
+
+
+async def _python_driver(host: str, port: int, lines: list[str], connections: int, duration: int) -> dict:
+    raw = raw_requests(host, lines)
     latencies: list[float] = []
     bad = 0
     stop_at = time.monotonic() + duration
@@ -305,12 +311,7 @@ async def read_response(reader: asyncio.StreamReader) -> bytes:
 
 async def _paced_driver(host: str, port: int, lines: list[str], rate: float, duration: int) -> dict:
     """Open loop: request i is due at t0 + i/rate; latency counts from when it was due (no coordinated omission)."""
-    raw = []
-    for ln in lines:
-        target, body = ln.rstrip("\n").split("\t", 1)
-        data = body.encode()
-        raw.append(f"POST {target} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\n"
-                   f"Content-Length: {len(data)}\r\n\r\n".encode() + data)
+    raw = raw_requests(host, lines)
     pool: asyncio.Queue = asyncio.Queue()
     for _ in range(8):
         pool.put_nowait(await asyncio.open_connection(host, port))
