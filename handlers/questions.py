@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.database import DatabaseUnavailable
-from bot.db.models import AnswerFeedback, UnansweredQuestion
+from bot.db.models import AnswerFeedback
 from bot.dispatcher import Router
 from bot.filters import any_text, normalize_command
 from knowledge import texts
@@ -121,8 +121,8 @@ def _remember_last(ctx: HandlerContext, question: str, hit: Hit) -> None:
     ctx.state.write(_last_record(ctx.user, question, hit))
 
 
-def _store(ctx: HandlerContext, row: UnansweredQuestion | AnswerFeedback) -> bool:
-    """Insert one review row; False (logged) when the database is away."""
+def _store(ctx: HandlerContext, row: AnswerFeedback) -> bool:
+    """Insert one feedback row; False (logged) when the database is away."""
     try:
         with ctx.db.session() as session:
             session.add(row)
