@@ -380,8 +380,8 @@ def profile(args: argparse.Namespace) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-profile-"))
     server = Server(args.backend, 1, args.port, tmp)
     os.environ.update(server.env())
+    from app.serve import build_app
     from bot.config import load_settings
-    from bot.web.serve import build_app
 
     profiles: list[cProfile.Profile] = []
     lock = threading.Lock()

@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_reports.py --backend postgres  # the stored-reports legs on PostgreSQL (+ Redis for HTTP)
     .venv/bin/python bench/bench_reports.py --skip-http
 
-Accuracy: bot.tracking.accuracy over tests/data/reports/messages.jsonl (per field: date, participants,
+Accuracy: tracking.accuracy over tests/data/reports/messages.jsonl (per field: date, participants,
 village, task, activity). Processor: N distinct report messages from many roster users, sent from
 T threads through MessageProcessor.process (dedupe, per-user lock, dispatcher, report service).
 HTTP: `run.py serve` on a scratch database, encrypted report callbacks over keep-alive connections
@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.tracking.accuracy import FIELDS, evaluate  # noqa: E402
+from tracking.accuracy import FIELDS, evaluate  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "reports"
 VILLAGES = ["红山郡社区", "东风村", "新华社区", "幸福村", "团结嘎查", "前进村", "光明社区", "和平村"]
@@ -65,8 +65,8 @@ def bench_accuracy() -> None:
             print(f"  miss [{fld}] {text}  want={want!r} got={got!r}")
     from datetime import date
 
-    from bot.tracking.accuracy import strip_command
-    from bot.tracking.report_parser import TaskRef, parse_report
+    from tracking.accuracy import strip_command
+    from tracking.report_parser import TaskRef, parse_report
 
     tasks = [TaskRef("info", "工作动态信息", ("活动", "开展", "宣讲")), TaskRef("h", "经验总结类或亮点特色信息", ("经验",))]
     texts = [strip_command(t) for t in report_texts(5000)]
@@ -104,14 +104,14 @@ def _pg_drop(dsn: str, name: str) -> None:
 def bench_processor(backend: str, n: int, threads: int, users: int) -> None:
     import logging
 
-    from bot.app import build_services
+    from app.services import build_services
     from bot.config import build_settings
     from bot.db.models import Report
     from bot.messages import IncomingMessage
     from bot.state.memory import MemoryStateStore
-    from bot.tracking.roster import RosterRow, import_roster
-    from bot.tracking.tasks import ensure_tasks
     from bot.wecom.sender import LogSender
+    from tracking.roster import RosterRow, import_roster
+    from tracking.tasks import ensure_tasks
 
     logging.disable(logging.WARNING)
     tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
+from bot.offdays import parse_off_days
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = ROOT / "config.yaml"
 WECOM_DEFAULT_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
@@ -223,9 +225,10 @@ def _validate(s: Settings) -> None:
             stage.get("days_before"), int
         ):
             raise ConfigError("reminders.default_stages: each stage needs days_before (int) and time (HH:MM)")
-    from scheduler.stages import QuietRules  # one parser for off days: the scheduler's
-
-    QuietRules.build(s.tz, r.quiet_start, r.quiet_end, r.off_days)
+    try:
+        parse_off_days(r.off_days)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     if s.rate_limit_per_minute <= 0:
         raise ConfigError("rate_limit_per_minute: must be positive")
     if not 0 < s.knowledge.threshold < 1:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import select
 
@@ -19,20 +19,37 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import Settings
     from bot.db.database import Database
-    from bot.dispatcher import Dispatcher
     from bot.messages import IncomingMessage
-    from bot.processor import MessageProcessor
     from bot.state.base import StateStore
     from bot.wecom.sender import Sender
     from bot.write_behind import WriteBehind
-    from knowledge.retriever import Retriever
 
 log = logging.getLogger(__name__)
 
 
+class Routing(Protocol):
+    """What the processor asks of the dispatcher (bot.dispatcher.Dispatcher); a protocol, so the
+    context does not import the modules that import it."""
+
+    def resolve(self, msg: IncomingMessage, ctx: HandlerContext) -> Any: ...
+
+    def dispatch(self, msg: IncomingMessage, ctx: HandlerContext, found: Any = ...) -> Any: ...
+
+
+class Processing(Protocol):
+    """What services hold of the processor (bot.processor.MessageProcessor)."""
+
+    def process(self, msg: IncomingMessage, *, budget_s: float | None | bool = ...) -> str | None: ...
+
+    def close(self) -> None: ...
+
+
+Retriever = Any  # the knowledge domain's Retriever; the platform does not import domains
+
+
 @dataclass
 class Services:
-    """Everything a handler may need, built once per process by bot.app.build_services."""
+    """Everything a handler may need, built once per process by app.services.build_services."""
 
     settings: Settings
     db: Database
@@ -41,8 +58,8 @@ class Services:
     clock: Clock
     retriever_factory: Callable[[], Retriever]
     executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(8, thread_name_prefix="bg"))
-    dispatcher: Dispatcher | None = None
-    processor: MessageProcessor | None = None
+    dispatcher: Routing | None = None
+    processor: Processing | None = None
     review_log: WriteBehind | None = None  # unanswered questions, written behind the reply
     extras: dict[str, Any] = field(default_factory=dict)
     _retriever: Retriever | None = None

@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from bot.dispatcher import Router
 from bot.filters import msg_type, text_equals
-from bot.tracking import texts
-from bot.tracking.progress import office_overview, progress_for
-from bot.tracking.replies import progress_report
-from bot.tracking.reports import DB_DOWN_ERRORS
-from bot.tracking.tasks import ensure_tasks
+from tracking import texts
+from tracking.progress import office_overview, progress_for
+from tracking.replies import progress_report
+from tracking.reports import DB_DOWN_ERRORS
+from tracking.tasks import ensure_tasks
 
 if TYPE_CHECKING:
     from bot.context import HandlerContext

@@ -17,12 +17,13 @@ from sqlalchemy.orm import Session
 from bot.db.models import Person, Report, Task
 from bot.dispatcher import Router
 from bot.filters import in_state, msg_type, normalize_command, regex, text_equals, text_startswith
-from bot.tracking import texts
-from bot.tracking.dates import find_date, parse_date_answer
-from bot.tracking.numbers import find_participants, to_int
-from bot.tracking.photos import attach_photo, fetch_photo, fetch_then_retry, photo_count, recent_report
-from bot.tracking.progress import task_progress
-from bot.tracking.replies import (
+from handlers.progress import router as progress_router
+from tracking import texts
+from tracking.dates import find_date, parse_date_answer
+from tracking.numbers import find_participants, to_int
+from tracking.photos import attach_photo, fetch_photo, fetch_then_retry, photo_count, recent_report
+from tracking.progress import task_progress
+from tracking.replies import (
     confirmation,
     format_date,
     progress_line,
@@ -30,8 +31,8 @@ from bot.tracking.replies import (
     short_date,
     task_choices,
 )
-from bot.tracking.report_parser import TaskRef, match_tag
-from bot.tracking.reports import (
+from tracking.report_parser import TaskRef, match_tag
+from tracking.reports import (
     DB_DOWN_ERRORS,
     NotAllowed,
     ReportDraft,
@@ -41,9 +42,8 @@ from bot.tracking.reports import (
     recent_reports,
     withdraw_report,
 )
-from bot.tracking.service import after_db_success, parse_for, reportable_tasks, spool_report, task_ref
-from bot.tracking.tasks import active_tasks, ensure_tasks
-from handlers.progress import router as progress_router
+from tracking.service import after_db_success, parse_for, reportable_tasks, spool_report, task_ref
+from tracking.tasks import active_tasks, ensure_tasks
 
 if TYPE_CHECKING:
     from bot.context import HandlerContext

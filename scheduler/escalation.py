@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Person, ReminderDelivery, Task
 from bot.periods import Period
-from bot.tracking.progress import applies_to, current_period, done_counts
 from scheduler.planner import QUERY_CHUNK, chunked, retry_ready
 from scheduler.render import BehindPerson, EscalationSection
 from scheduler.stages import ESCALATION_STAGE, QuietRules, escalation_instant, parse_hhmm
+from tracking.progress import applies_to, current_period, done_counts
 
 if TYPE_CHECKING:
     from bot.config import Settings

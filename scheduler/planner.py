@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Person, ReminderDelivery, Task
 from bot.periods import Period
-from bot.tracking.progress import applies_to, current_period, done_counts
 from scheduler.stages import QuietRules, StageSpec, live_stage, parse_stages
+from tracking.progress import applies_to, current_period, done_counts
 
 if TYPE_CHECKING:
     from bot.config import Settings

@@ -34,7 +34,7 @@ RENEW_INTERVAL_S = 20
 
 def sync_tasks_file(services: Services) -> None:
     """Bring the tasks table up to date with the office's tasks file (when it changed)."""
-    from bot.tracking.tasks import ensure_tasks
+    from tracking.tasks import ensure_tasks
 
     try:
         ensure_tasks(services)

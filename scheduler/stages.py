@@ -20,19 +20,11 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 from bot.config import ConfigError
+from bot.offdays import parse_off_days
 from bot.periods import Period
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 ESCALATION_STAGE = "escalation"
-_WEEKDAYS = {
-    "mon": 0, "monday": 0, "周一": 0, "星期一": 0,
-    "tue": 1, "tuesday": 1, "周二": 1, "星期二": 1,
-    "wed": 2, "wednesday": 2, "周三": 2, "星期三": 2,
-    "thu": 3, "thursday": 3, "周四": 3, "星期四": 3,
-    "fri": 4, "friday": 4, "周五": 4, "星期五": 4,
-    "sat": 5, "saturday": 5, "周六": 5, "星期六": 5,
-    "sun": 6, "sunday": 6, "周日": 6, "周天": 6, "星期日": 6, "星期天": 6,
-}
 
 
 def parse_hhmm(value: str) -> time:
@@ -94,21 +86,14 @@ class QuietRules:
     @classmethod
     def build(cls, tz: tzinfo, quiet_start: str, quiet_end: str, off_days: Iterable[str]) -> QuietRules:
         """From settings strings; off days are ISO dates or weekday names ('sat', 'sunday', '周日')."""
-        dates: set[date] = set()
-        weekdays: set[int] = set()
-        for raw in off_days:
-            text = str(raw).strip()
-            if text.lower() in _WEEKDAYS:
-                weekdays.add(_WEEKDAYS[text.lower()])
-                continue
-            try:
-                dates.add(date.fromisoformat(text))
-            except ValueError:
-                raise ConfigError(f"reminders.off_days: not a date (YYYY-MM-DD) or weekday: {text!r}") from None
+        try:
+            dates, weekdays = parse_off_days(off_days)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         start, end = parse_hhmm(quiet_start), parse_hhmm(quiet_end)
         if start == end:
-            return cls(tz, None, None, frozenset(dates), frozenset(weekdays))
-        return cls(tz, start, end, frozenset(dates), frozenset(weekdays))
+            return cls(tz, None, None, dates, weekdays)
+        return cls(tz, start, end, dates, weekdays)
 
     def is_off_day(self, d: date) -> bool:
         return d in self.off_dates or d.weekday() in self.off_weekdays

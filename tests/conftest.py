@@ -190,7 +190,7 @@ def wecom_api() -> Iterator[object]:
 @pytest.fixture
 def services(db: Database, settings: Settings, clock: FixedClock) -> Iterator[object]:
     """The whole bot on a real database (SQLite and PostgreSQL) with in-process state."""
-    from bot.app import build_services
+    from app.services import build_services
     from bot.wecom.sender import LogSender
 
     svc = build_services(settings, clock=clock, sender=LogSender(), db=db, state=MemoryStateStore())

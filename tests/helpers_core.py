@@ -25,7 +25,7 @@ def counting_router(counter_key: str, delay_s: float = 0.0) -> Router:
 
 def deliver_in_process(db_url: str, redis_url: str, prefix: str, msg_fields: dict, barrier, out) -> None:  # noqa: ANN001
     """A whole bot process: build services on the shared PostgreSQL + Redis, wait, deliver."""
-    from bot.app import build_services
+    from app.services import build_services
     from bot.config import build_settings
     from bot.messages import IncomingMessage
     from bot.state.redis import RedisStateStore

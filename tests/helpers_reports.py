@@ -10,8 +10,8 @@ from pathlib import Path
 
 from bot.context import Services
 from bot.db.database import Database
-from bot.tracking.roster import RosterRow, import_roster
-from bot.tracking.tasks import sync_tasks
+from tracking.roster import RosterRow, import_roster
+from tracking.tasks import sync_tasks
 
 TASKS_YAML = """\
 tasks:
@@ -169,7 +169,7 @@ def proxy_to(host: str, port: int) -> Iterator[TcpProxy]:
 
 def report_in_process(db_url: str, data_dir: str, tasks_file: str, msg_fields: dict, barrier, out) -> None:  # noqa: ANN001
     """A whole bot process with its own in-memory state (no shared dedupe): only the DB key can guard."""
-    from bot.app import build_services
+    from app.services import build_services
     from bot.config import build_settings
     from bot.messages import IncomingMessage
     from bot.state.memory import MemoryStateStore
@@ -177,7 +177,7 @@ def report_in_process(db_url: str, data_dir: str, tasks_file: str, msg_fields: d
 
     settings = build_settings({"database_url": db_url, "data_dir": data_dir, "tasks_file": tasks_file})
     services = build_services(settings, sender=LogSender(), state=MemoryStateStore(), migrate=False)
-    from bot.tracking.tasks import ensure_tasks
+    from tracking.tasks import ensure_tasks
 
     ensure_tasks(services)
     barrier.wait(timeout=30)

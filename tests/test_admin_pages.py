@@ -9,8 +9,8 @@ import pytest
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from bot.admin.routes import admin_routes
 from bot.db.models import UnansweredQuestion
+from console.routes import admin_routes
 
 PASSWORD = "s3cure-admin-pass"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.upkeep import start_upkeep
 from bot.db.models import Report
-from bot.tracking.service import spool_of
-from bot.upkeep import start_upkeep
 from tests.helpers_reports import use_test_tasks
+from tracking.service import spool_of
 
 
 def test_upkeep_drains_spool_at_start_and_stops_promptly(services, tmp_path: Path) -> None:
@@ -35,7 +35,7 @@ def test_new_plan_file_is_picked_up_without_restart(settings, tmp_path: Path, re
     import shutil
     from dataclasses import replace
 
-    from bot.app import build_services
+    from app.services import build_services
     from bot.config import ROOT
     from bot.state.memory import MemoryStateStore
     from bot.wecom.sender import LogSender

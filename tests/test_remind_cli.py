@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from app.cli import main
 from bot.db.database import Database
 from bot.testing.wecom_double import WeComDouble
 from tests.helpers_remind import add_person, add_reports, add_task, deliveries

@@ -30,7 +30,7 @@ TASKS = """tasks:
 
 @pytest.fixture
 def bot(db: Database, tmp_path: Path) -> Iterator[tuple[Services, LogSender, FixedClock]]:
-    from bot.app import build_services
+    from app.services import build_services
 
     tasks = tmp_path / "tasks.yaml"
     tasks.write_text(TASKS, encoding="utf-8")

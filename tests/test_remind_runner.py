@@ -153,8 +153,8 @@ def test_serve_start_hook_runs_the_catch_up_pass_and_stops_with_the_app(tmp_path
     """Through the web app's start/stop hooks, as `serve` runs it (real clock, so a stage that is always live)."""
     from starlette.testclient import TestClient
 
+    from app.serve import _resolve, build_app
     from bot.testing.wecom_double import WeComDouble
-    from bot.web.serve import _resolve, build_app
 
     tasks = tmp_path / "tasks.yaml"
     tasks.write_text("tasks:\n- {key: info, title: 工作动态信息, cadence: monthly, target: 1,\n"

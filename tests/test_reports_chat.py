@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from bot.db.models import Report, ReportAudit
 from bot.state.memory import MemoryStateStore
 from bot.testing.chat import ChatDriver
-from bot.tracking import texts
 from tests.helpers_reports import report_chat
+from tracking import texts
 
 TODAY = date(2026, 11, 20)  # conftest's clock: Friday 10:00 in Asia/Shanghai
 

@@ -10,8 +10,9 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from bot.tracking import cli, texts
+from app import cli_tracking as cli
 from tests.helpers_reports import report_chat
+from tracking import texts
 
 
 @pytest.fixture

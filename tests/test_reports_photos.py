@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from bot.db.models import ReportPhoto
 from bot.testing.chat import ChatDriver
-from bot.tracking import texts
-from bot.tracking.photos import retry_photos
 from bot.wecom.sender import WeComSender
 from tests.helpers_reports import report_chat
+from tracking import texts
+from tracking.photos import retry_photos
 
 JPEG = b"\xff\xd8\xff\xe0" + b"photo-bytes" * 50
 

@@ -10,17 +10,17 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.app import build_services
+from app.services import build_services
 from bot.config import build_settings
 from bot.db.database import Database
 from bot.db.models import Base, Report
 from bot.state.memory import MemoryStateStore
 from bot.testing.chat import ChatDriver
-from bot.tracking import texts
-from bot.tracking.service import drain_spool, spool_of
-from bot.tracking.spool import ReportSpool
 from bot.wecom.sender import LogSender
 from tests.helpers_reports import TcpProxy, closed_port, seed, write_tasks
+from tracking import texts
+from tracking.service import drain_spool, spool_of
+from tracking.spool import ReportSpool
 
 
 def _services(url: str, tmp_path: Path, clock):  # noqa: ANN202

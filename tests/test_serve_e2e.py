@@ -24,7 +24,7 @@ from bot.config import ROOT
 from bot.db.database import Database
 from bot.db.models import InboundMessage, Report
 from bot.testing.wecom_double import CallbackBuilder, WeComDouble
-from bot.tracking.roster import RosterRow, import_roster
+from tracking.roster import RosterRow, import_roster
 
 TOKEN, AES_KEY, CORP = "QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wx5823bf96d3bd56c7"
 

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from bot.tracking.accuracy import FIELDS, evaluate
-from bot.tracking.dates import find_date, parse_date_answer
-from bot.tracking.numbers import cn_to_int, find_participants, int_to_cn
-from bot.tracking.report_parser import (
+from tracking.accuracy import FIELDS, evaluate
+from tracking.dates import find_date, parse_date_answer
+from tracking.numbers import cn_to_int, find_participants, int_to_cn
+from tracking.report_parser import (
     TaskRef,
     clean_activity,
     find_village,

@@ -15,10 +15,10 @@ from bot.config import ROOT
 from bot.db.database import Database
 from bot.db.models import Person, Report, Task
 from bot.periods import period_of
-from bot.tracking.progress import applies_to, current_period, done_counts, progress_for, tasks_for
-from bot.tracking.roster import import_roster, read_roster_file
-from bot.tracking.tasks import TasksFileError, extract_from_text, extract_tasks, load_tasks_file, sync_tasks
 from tests.helpers_reports import TASKS_YAML, write_tasks
+from tracking.progress import applies_to, current_period, done_counts, progress_for, tasks_for
+from tracking.roster import import_roster, read_roster_file
+from tracking.tasks import TasksFileError, extract_from_text, extract_tasks, load_tasks_file, sync_tasks
 
 PLAN = """一、加强领导
 (一)将统一战线纳入党工委重要议事议程。全年研究统一战线工作不少于两次。

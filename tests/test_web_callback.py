@@ -12,7 +12,7 @@ import xmltodict
 from sqlalchemy import func, select
 from starlette.testclient import TestClient
 
-from bot.app import build_services
+from app.services import build_services
 from bot.clock import FixedClock
 from bot.db.models import InboundMessage
 from bot.dispatcher import Dispatcher, Router

@@ -125,7 +125,7 @@ class CallbackEndpoint:
 def create_app(services: Services, *, extra_routes: Iterable[BaseRoute] = (),
                on_startup: Iterable[Callable[[], None]] = (),
                on_shutdown: Iterable[Callable[[], None]] = ()) -> Starlette:
-    """The ASGI app for one process: callback, health, and the admin pages when present."""
+    """The ASGI app for one process: callback and health, plus the routes the wiring adds (the console)."""
     callback = CallbackEndpoint(services)
 
     async def healthz(request: Request) -> Response:
@@ -137,12 +137,6 @@ def create_app(services: Services, *, extra_routes: Iterable[BaseRoute] = (),
         Route("/wecom/callback", callback.receive, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
     ]
-    try:
-        from bot.admin.routes import admin_routes
-    except ImportError:
-        log.info("admin pages not installed")
-    else:
-        routes.extend(admin_routes(services))
     routes.extend(extra_routes)
     starting, stopping = list(on_startup), list(on_shutdown)
 

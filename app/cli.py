@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
 
-# What runs beside the HTTP server in every server process (see bot.web.serve).
-SERVE_HOOKS = ("bot.app:warm_up", "bot.upkeep:start_upkeep", "scheduler.runner:start_hook")
+# What runs beside the HTTP server in every server process (see app.serve).
+SERVE_HOOKS = ("app.services:warm_up", "app.upkeep:start_upkeep", "scheduler.runner:start_hook")
 # Packages that add verbs through a `register(subparsers)` function.
-VERB_MODULES = ("knowledge.cli", "bot.tracking.cli", "scheduler.cli")
+VERB_MODULES = ("app.cli_knowledge", "app.cli_tracking", "app.cli_scheduler")
 
 
 class UsageError(Exception):
@@ -78,7 +78,7 @@ def main(argv: Sequence[str]) -> int:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.web.serve import serve
+    from app.serve import serve
 
     return serve(settings, host=args.host or settings.host, port=args.port or settings.port, workers=args.workers,
                  hooks=SERVE_HOOKS)
@@ -95,7 +95,7 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """A terminal conversation through the same processor and dispatcher as the callback."""
-    from bot.app import build_services
+    from app.services import build_services
     from bot.messages import IncomingMessage
 
     logging.getLogger().setLevel(logging.WARNING)

@@ -13,8 +13,8 @@ from datetime import date
 
 from rapidfuzz import fuzz
 
-from bot.tracking.dates import find_date
-from bot.tracking.numbers import find_participants
+from tracking.dates import find_date
+from tracking.numbers import find_participants
 
 VILLAGE_SUFFIXES = ("居委会", "村委会", "社区", "嘎查", "村", "居")
 _TAG = re.compile(r"[#＃]\s*(?P<tag>[^\s#＃，,。；;：:、!！?？]+)")

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from bot.tracking.numbers import to_int
+from tracking.numbers import to_int
 
 _CN = "零〇○一二两三四五六七八九十"
 _M = rf"(?:1[0-2]|0?[1-9]|[{_CN}]{{1,3}})"

@@ -25,7 +25,7 @@ class VillageProgress:
 
 def progress_by_village(session: Session, today: date) -> list[VillageProgress]:
     """For each active task and village: how many of its people are on track this period."""
-    from bot.tracking.progress import office_overview
+    from tracking.progress import office_overview
 
     groups: dict[tuple[str, str, str], list[dict]] = defaultdict(list)
     order: list[tuple[str, str, str]] = []

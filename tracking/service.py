@@ -12,15 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person, Task
-from bot.tracking import texts
-from bot.tracking.photos import retry_photos
-from bot.tracking.progress import applies_to
-from bot.tracking.replies import short_date
-from bot.tracking.report_parser import ParsedReport, TaskRef, parse_report
-from bot.tracking.reports import DB_DOWN_ERRORS, ReportDraft, create_report
-from bot.tracking.roster import roster_villages
-from bot.tracking.spool import DrainResult, ReportSpool, SpoolRejected
-from bot.tracking.tasks import ensure_tasks
+from tracking import texts
+from tracking.photos import retry_photos
+from tracking.progress import applies_to
+from tracking.replies import short_date
+from tracking.report_parser import ParsedReport, TaskRef, parse_report
+from tracking.reports import DB_DOWN_ERRORS, ReportDraft, create_report
+from tracking.roster import roster_villages
+from tracking.spool import DrainResult, ReportSpool, SpoolRejected
+from tracking.tasks import ensure_tasks
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -7,8 +7,8 @@ from datetime import date
 
 from bot.db.models import Report
 from bot.periods import Period
-from bot.tracking import texts
-from bot.tracking.progress import TaskProgress
+from tracking import texts
+from tracking.progress import TaskProgress
 
 
 def format_date(d: date, today: date) -> str:

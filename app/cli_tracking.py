@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from bot.tracking import texts
+from tracking import texts
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -74,7 +74,7 @@ def _db(settings: Settings) -> Database:
 
 
 def _sync(db: Database, settings: Settings) -> None:
-    from bot.tracking.tasks import sync_tasks
+    from tracking.tasks import sync_tasks
 
     if Path(settings.tasks_file).exists():
         with db.session() as session:
@@ -89,7 +89,7 @@ def _emit(obj: dict[str, Any]) -> None:
 
 
 def cmd_roster_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.tracking.roster import RosterFileError, import_roster, read_roster_file
+    from tracking.roster import RosterFileError, import_roster, read_roster_file
 
     try:
         read = read_roster_file(args.file)
@@ -160,7 +160,7 @@ def _print_task(d: dict[str, Any]) -> None:
 
 def cmd_tasks_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db.models import Task
-    from bot.tracking.tasks import TasksFileError
+    from tracking.tasks import TasksFileError
 
     db = _db(settings)
     try:
@@ -178,7 +178,7 @@ def cmd_tasks_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tasks_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.tracking.tasks import extract_tasks, write_tasks_file
+    from tracking.tasks import extract_tasks, write_tasks_file
 
     specs = extract_tasks(Path(settings.knowledge.corpus_dir))
     if args.write:
@@ -196,7 +196,7 @@ def cmd_tasks_extract(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reports(settings: Settings, since: date | None, village: str | None) -> tuple[list[Any], dict[str, str], Any]:
-    from bot.tracking.reports import list_reports, people_names
+    from tracking.reports import list_reports, people_names
 
     db = _db(settings)
     try:
@@ -211,8 +211,8 @@ def _reports(settings: Settings, since: date | None, village: str | None) -> tup
 
 
 def cmd_reports_list(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.tracking.export import export_rows
-    from bot.tracking.reports import report_record
+    from tracking.export import export_rows
+    from tracking.reports import report_record
 
     reports, names, tz = _reports(settings, args.since, args.village)
     if args.json:
@@ -225,7 +225,7 @@ def cmd_reports_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reports_export(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.tracking.export import ExportError, export_rows, write_export
+    from tracking.export import ExportError, export_rows, write_export
 
     path = Path(args.file)
     if path.suffix.lower() not in (".xlsx", ".csv"):

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from bot.filters import normalize_command
-from bot.tracking.report_parser import TaskRef, parse_report
+from tracking.report_parser import TaskRef, parse_report
 
 FIELDS = ("date", "participants", "village", "task", "activity")
 COMMAND_WORDS = ("报送", "上报", "汇报")

@@ -19,9 +19,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 
-from bot.admin import queries, texts
-from bot.admin.html import page, ratio, table
 from bot.clock import to_local
+from console import queries, texts
+from console.html import page, ratio, table
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -163,7 +163,7 @@ def _overview_rows(services: Services) -> list[tuple[object, ...]]:
 
 
 def _report_rows(services: Services, since: date | None, village: str | None) -> list[tuple[object, ...]]:
-    from bot.tracking.reports import list_reports, people_names
+    from tracking.reports import list_reports, people_names
 
     with services.db.session() as session:
         names = people_names(session)
@@ -177,8 +177,8 @@ def _report_rows(services: Services, since: date | None, village: str | None) ->
 
 def _export_bytes(services: Services, suffix: str, since: date | None, village: str | None) -> bytes:
     """The same file `run.py reports export` writes, for the office to download."""
-    from bot.tracking.export import export_rows, write_export
-    from bot.tracking.reports import list_reports, people_names
+    from tracking.export import export_rows, write_export
+    from tracking.reports import list_reports, people_names
 
     with services.db.session() as session:
         rows = export_rows(list_reports(session, since=since, village=village), people_names(session),

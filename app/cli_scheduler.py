@@ -33,14 +33,14 @@ def parse_at(value: str, settings: Settings) -> datetime:
 
 
 def cmd_remind(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import build_services
+    from app.services import build_services
     from bot.clock import FixedClock
     from bot.config import ConfigError
-    from bot.tracking.tasks import TasksFileError
     from bot.wecom.sender import LogSender
     from scheduler.engine import ReminderEngine
     from scheduler.runner import sync_tasks_file
     from scheduler.stages import QuietRules
+    from tracking.tasks import TasksFileError
 
     clock = None
     if args.at:

@@ -33,7 +33,7 @@ StartHook = Callable[["Services"], "Callable[[], None] | None"]
 
 def build_app(settings: Settings, hooks: Iterable[StartHook] = ()) -> Starlette:
     """Services + app for this process; services are closed (message log flushed) at shutdown."""
-    from bot.app import build_services
+    from app.services import build_services
 
     services = build_services(settings)
     stops: list[Callable[[], None]] = []
@@ -49,7 +49,9 @@ def build_app(settings: Settings, hooks: Iterable[StartHook] = ()) -> Starlette:
             stop()
         services.close()
 
-    return create_app(services, on_startup=[start], on_shutdown=[stop_all])
+    from console.routes import admin_routes
+
+    return create_app(services, extra_routes=admin_routes(services), on_startup=[start], on_shutdown=[stop_all])
 
 
 HOOKS_ENV = "BOT_SERVE_HOOKS"  # comma-separated "module:function" hooks, handed to worker processes
@@ -103,5 +105,5 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1, *,
         print("serve: with --workers > 1, hooks must be 'module:function' strings", file=sys.stderr)
         return 2
     os.environ[HOOKS_ENV] = ",".join(hooks)  # type: ignore[arg-type]
-    uvicorn.run("bot.web.serve:worker_app", factory=True, workers=workers, **common)
+    uvicorn.run("app.serve:worker_app", factory=True, workers=workers, **common)
     return 0

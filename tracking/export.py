@@ -9,7 +9,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.db.models import Report
-from bot.tracking import texts
+from tracking import texts
 
 
 class ExportError(ValueError):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import Task
 from bot.periods import CADENCES
-from bot.tracking.numbers import NUM, to_int
+from tracking.numbers import NUM, to_int
 
 if TYPE_CHECKING:
     from bot.context import Services

@@ -22,7 +22,7 @@ INTERVAL_S = 60.0
 
 def start_upkeep(services: Services, interval_s: float = INTERVAL_S) -> Callable[[], None]:
     """A serve hook: drain at start-up, then every `interval_s`; returns the stop function."""
-    from bot.tracking.service import maintenance
+    from tracking.service import maintenance
 
     stop = threading.Event()
     corpus = services.settings.knowledge.corpus_dir

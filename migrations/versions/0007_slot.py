@@ -1,0 +1,23 @@
+"""cards and limits (issue 13)
+
+Revision ID: 0007
+Revises: 0006
+
+A slot in the chain, kept empty until that work needs schema changes (each piece of work owns one
+slot, so parallel work never makes two heads).
+"""
+
+from __future__ import annotations
+
+revision = '0007'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
