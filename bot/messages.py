@@ -30,3 +30,30 @@ class IncomingMessage:
     @property
     def text(self) -> str:
         return self.content.strip() if self.type == "text" else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A tap-able choice on a reply. `command` is the text that choosing it stands for (what a user
+    without cards types instead, e.g. "1" or "撤回 6"), so every button has a text twin."""
+
+    key: str
+    label: str
+    command: str
+
+
+class Reply(str):
+    """A reply: the text a user reads (its text twin), optionally with structure that faces able to
+    show a WeCom template card use (buttons, a title, key/value fields). Being a str, every path that
+    stores, splits or sends text keeps working unchanged."""
+
+    kind: str
+    title: str | None
+    fields: tuple[tuple[str, str], ...]
+    buttons: tuple[Button, ...]
+
+    def __new__(cls, text: str, *, kind: str = "text", title: str | None = None,
+                fields: tuple[tuple[str, str], ...] = (), buttons: tuple[Button, ...] = ()) -> Reply:
+        obj = super().__new__(cls, text)
+        obj.kind, obj.title, obj.fields, obj.buttons = kind, title, tuple(fields), tuple(buttons)
+        return obj
