@@ -15,9 +15,10 @@ from bot.config import ConfigError, Settings, load_settings
 from bot.logs import configure_logging
 
 # What runs beside the HTTP server in every server process (see app.serve).
-SERVE_HOOKS = ("app.services:warm_up", "app.upkeep:start_upkeep", "scheduler.runner:start_hook")
+SERVE_HOOKS = ("app.services:warm_up", "app.upkeep:start_upkeep", "scheduler.runner:start_hook",
+               "app.backup_schedule:start_hook")
 # Packages that add verbs through a `register(subparsers)` function.
-VERB_MODULES = ("app.cli_knowledge", "app.cli_tracking", "app.cli_scheduler", "app.doctor")
+VERB_MODULES = ("app.cli_knowledge", "app.cli_tracking", "app.cli_scheduler", "app.doctor", "app.cli_backup")
 
 
 class UsageError(Exception):
