@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import metrics
 from bot.db.database import DatabaseUnavailable
 from bot.db.models import AnswerFeedback
 from bot.dispatcher import Router
@@ -88,6 +89,7 @@ def feedback(msg: IncomingMessage, ctx: HandlerContext, helpful: bool) -> str:
 def answer(msg: IncomingMessage, ctx: HandlerContext) -> str:
     question = msg.text
     result = ctx.retriever.search(question, top=ctx.settings.knowledge.top)
+    metrics.answer(result)
     reply, choices = render_answer(result)
     choices_key = CHOICES_KEY.format(user=ctx.user)
     if not result.answered:
