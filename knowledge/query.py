@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
-from knowledge.normalize import display_text, index_token
-from knowledge.synonyms import SynonymTable
+from knowledge.normalize import display_text, fold_traditional, index_token
+from knowledge.synonyms import SYNONYM_FACTOR, SynonymTable
 from knowledge.tokenizer import cut
 from knowledge.typos import fix_typos
 
@@ -72,7 +72,6 @@ class QueryPlan:
         return tuple(t for t in self.terms if t.kind == CONTENT)
 
 
-SYNONYM_FACTOR = 0.9
 WORD_MEMO = 8192  # words whose analysis is remembered: liaisons ask about the same few hundred words
 
 # Pure functions of a word, remembered (thread-safe) because each costs microseconds and words recur.
@@ -80,7 +79,7 @@ _index_token = lru_cache(maxsize=WORD_MEMO)(index_token)
 
 
 def _tokens(question: str) -> list[str]:
-    text = fix_typos(display_text(question).lower())
+    text = fix_typos(fold_traditional(display_text(question).lower()))
     out: list[str] = []
     for word in cut(text):
         if out and (_HOW_MANY.match(out[-1] + word) or out[-1] + word in QUESTION_WORDS):
@@ -161,18 +160,19 @@ def _term(text: str, kind: str, synonyms: SynonymTable) -> Term:
 
 def _describe_term(text: str, kind: str, synonyms: SynonymTable) -> Term:
     """The term of one word: its equivalents from the synonym table, also for synonym phrases inside it."""
-    alts = set(synonyms.alternatives(text))
+    alts = {a: synonyms.factor(text, a) for a in synonyms.alternatives(text)}
     if len(text) >= 3:  # "统战工作" also as "统一战线工作": swap a synonym phrase inside a longer word
         for size in range(min(len(text) - 1, synonyms.max_phrase_len), 1, -1):
             for start in range(len(text) - size + 1):
                 part = text[start:start + size]
                 for alt in synonyms.alternatives(part):
                     if len(alt) >= 2:
-                        alts.add(text[:start] + alt + text[start + size:])
-    alts.discard(text)
+                        whole = text[:start] + alt + text[start + size:]
+                        alts[whole] = max(alts.get(whole, 0.0), synonyms.factor(part, alt))
+    alts.pop(text, None)
     if kind != CONTENT:
-        alts = {a for a in alts if a not in QUESTION_WORDS and not _HOW_MANY.match(a)}
-    return Term(text=text, kind=kind, alternatives=tuple((a, SYNONYM_FACTOR) for a in sorted(alts)))
+        alts = {a: f for a, f in alts.items() if a not in QUESTION_WORDS and not _HOW_MANY.match(a)}
+    return Term(text=text, kind=kind, alternatives=tuple((a, alts[a] or SYNONYM_FACTOR) for a in sorted(alts)))
 
 
 def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:
