@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -51,6 +52,7 @@ ANSWER_UNKNOWN_MAX = 0.4  # share of the question's weight in words the plans ne
 SUGGEST_UNKNOWN_MAX = 0.45  # ... no answer is confident, and ... no list is offered
 SLIP_ONLY = 0.5  # a word known only through a typing-slip variant counts this much as unknown
 ANSWER, SUGGEST, DECLINE = "answer", "suggest", "decline"
+_HAN = re.compile(r"[\u4e00-\u9fff]")  # a list needs two Chinese characters of content: "2" is no question
 
 
 @dataclass(frozen=True)
@@ -288,7 +290,7 @@ class Retriever:
             return SearchResult(question, True, kept, [], confidence=confidence, unknown_share=unknown)
         guess = hits[0] if hits else None
         offered: list[Hit] = []
-        if best >= SUGGEST_FLOOR and unknown <= SUGGEST_UNKNOWN_MAX:
+        if best >= SUGGEST_FLOOR and unknown <= SUGGEST_UNKNOWN_MAX and len(_HAN.findall(plan.content)) >= 2:
             offered = [h for h in hits if h.score >= max(SUGGEST_FLOOR, best * SUGGEST_SHARE)]
         return SearchResult(question, False, [], [] if offered else self._suggest(snap, plan.content), guess,
                             did_you_mean=offered, confidence=confidence, unknown_share=unknown)
