@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import metrics
 from bot.db.database import DatabaseUnavailable
 from bot.db.models import AnswerFeedback
 from bot.dispatcher import Router
@@ -100,6 +101,7 @@ def answer(msg: IncomingMessage, ctx: HandlerContext) -> str:
     question = msg.text
     _learning(ctx)
     result = ctx.retriever.search(question, top=ctx.settings.knowledge.top)
+    metrics.answer(result)
     reply, choices = render_answer(result)
     choices_key = CHOICES_KEY.format(user=ctx.user)
     if not result.answered:
