@@ -99,6 +99,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """A terminal conversation through the same processor and dispatcher as the callback."""
     from app.services import build_services
     from bot.messages import IncomingMessage
+    from bot.wecom.cards import text_twin
 
     logging.getLogger().setLevel(logging.WARNING)
     services = build_services(settings)
@@ -113,7 +114,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
             msg = IncomingMessage(user=args.user, type="text", content=text, msg_id=uuid.uuid4().hex,
                                   create_time=int(time.time()))
         reply = services.processor.process(msg, budget_s=None)
-        print(reply if reply else "（无回复）", flush=True)
+        print(text_twin(reply) if reply else "（无回复）", flush=True)  # buttons as replies to type
 
     try:
         if args.message is not None:
