@@ -13,7 +13,7 @@ app)
     "$VENV/bin/python" -m compileall -q app bot console handlers knowledge scheduler tracking migrations run.py
     # Every verb parses and every import resolves; the shipped corpus loads.
     "$VENV/bin/python" run.py --help > /dev/null
-    BOT_CONFIG=/dev/null "$VENV/bin/python" run.py knowledge list --json > /dev/null
+    BOT_CONFIG=/dev/null "$VENV/bin/python" run.py ask --json "宗教活动场所" > /dev/null
     ;;
 *)
     echo "usage: build.sh deps|app" >&2
