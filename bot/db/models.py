@@ -196,6 +196,32 @@ class AnswerFeedback(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
+class CardFallbackUser(Base):
+    """A member whose client rejected a template card (e.g. the WeChat plugin): sent text from then on."""
+
+    __tablename__ = "card_fallback_users"
+
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    errcode: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ReminderSnooze(Base):
+    """明天再提醒: one person's reminder for one task, period and stage, deferred once to `until`."""
+
+    __tablename__ = "reminder_snoozes"
+    __table_args__ = (UniqueConstraint("task_id", "userid", "period_key", "stage", name="uq_snooze_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), nullable=False)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False)
+    period_key: Mapped[str] = mapped_column(String(32), nullable=False)
+    stage: Mapped[str] = mapped_column(String(32), nullable=False)
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
 class AnswerLink(Base):
     """What the office and liaisons taught the knowledge base: a (normalised) question answered by one
     clause, or marked "not in our plans" (verdict `none`, no clause). The clause is named by document
