@@ -42,7 +42,7 @@ SETS = {  # name -> (messages, tasks file)
 }
 ROSTER_VILLAGES = ["红山郡社区", "东风村", "新华社区", "幸福村", "团结嘎查", "长青村", "和平社区", "前进村"]
 CONFIRM_MARKS = ("回复「是」记录", "回复“是”记录", "记为一条报送", "要记录为报送", "是否记录")
-ASK_MARKS = ("？", "?", "请回复", "回复「", "请问", "请发", "请简单说")
+ASK_MARKS = ("请回复", "回复「是」", "回复编号", "回复「取消」", "请简单说", "请发")
 STORED_MARK = "报送编号"
 
 
@@ -56,6 +56,12 @@ def load_set(path: Path) -> list[dict[str, Any]]:
                  "village": r["village"], "task": r["task"], "activity_contains": r["activity_contains"],
                  "style": "legacy"} for r in lines[1:]]
     return lines
+
+
+def _context_villages(path: Path) -> list[str]:
+    """The roster villages an older set names in its context line (the blind set uses ROSTER_VILLAGES)."""
+    first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    return list(first.get("context", {}).get("villages", []))
 
 
 def _env(workdir: Path, tasks: Path) -> dict[str, str]:
@@ -106,7 +112,7 @@ def is_followup(reply: str) -> bool:
     """A reply that waits for an answer about the report (not a stored confirmation, not an answer)."""
     if STORED_MARK in reply or asks_to_record(reply):
         return False
-    return "报送" in reply and any(m in reply for m in ASK_MARKS) or "任务" in reply and "编号" in reply
+    return any(m in reply for m in ASK_MARKS)
 
 
 def run_set(root: Path, name: str, show_misses: bool) -> dict[str, Any]:
@@ -116,8 +122,10 @@ def run_set(root: Path, name: str, show_misses: bool) -> dict[str, Any]:
         work = Path(tmp)
         env = _env(work, DATA / tasks)
         roster = work / "roster.csv"
+        villages = sorted({*ROSTER_VILLAGES, *(r["own_village"] for r in rows), *_context_villages(DATA / messages)})
         roster.write_text("userid,name,village,role\n" + "".join(
-            f"m{i},联络员{i},{r['own_village']},liaison\n" for i, r in enumerate(rows)), encoding="utf-8")
+            f"m{i},联络员{i},{r['own_village']},liaison\n" for i, r in enumerate(rows)) + "".join(
+            f"v{i},村居{i},{v},liaison\n" for i, v in enumerate(villages)), encoding="utf-8")
         subprocess.run([sys.executable, "run.py", "roster", "import", str(roster)], cwd=root, env=env, check=True,
                        capture_output=True)
         chat = Chat(root, env)
