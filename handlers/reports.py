@@ -13,6 +13,7 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot import metrics
 from bot.dispatcher import Router
 from bot.filters import in_state, msg_type, normalize_command
 from bot.messages import Reply
@@ -207,6 +208,8 @@ def _store(ctx: HandlerContext, person: Person, draft: ReportDraft, state: dict[
                      today=today, draft=draft)
         return texts.SPOOLED
     ctx.conversation.clear()
+    if created:
+        metrics.report("stored")
     for pid in photo_ids:
         services.background(fetch_photo, services, pid)
     after_db_success(services)
