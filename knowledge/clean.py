@@ -71,6 +71,7 @@ _ACTION_WORDS = re.compile(
     re.IGNORECASE,
 )
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+_FILLER = re.compile(r"[\s::()()【】\[\]|·•+?!!\d次人]+")
 _SHORT = 24
 
 _BLURB = re.compile(
@@ -133,7 +134,7 @@ def _only_action_words(line: str) -> bool:
     if len(line) > _SHORT:
         return False
     rest = _ACTION_WORDS.sub("", line)
-    return len(_CJK.findall(rest)) <= 1 and len(rest.strip(" ::()()【】[]|·•+?!!0123456789次人")) <= 2
+    return len(_CJK.findall(rest)) <= 1 and len(_FILLER.sub("", rest)) <= 2
 
 
 def classify_line(line: str) -> str | None:
