@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.config import ConfigError
 from bot.offdays import parse_off_days
-from bot.periods import Period
+from bot.periods import Period, deadline_of
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 ESCALATION_STAGE = "escalation"
@@ -48,9 +48,14 @@ class StageSpec:
         stage from 09:30 to 10:00 after it went out must not send it again."""
         return f"d{self.days_before}"
 
-    def instant(self, period: Period, tz: tzinfo) -> datetime:
-        """The aware instant of this stage for `period` (local date = end - days_before)."""
-        return datetime.combine(period.end - timedelta(days=self.days_before), self.at, tzinfo=tz)
+    def instant(self, period: Period, tz: tzinfo, deadline_day: int | None = None) -> datetime:
+        """The aware instant of this stage for `period`: local date = the period's deadline - days_before.
+
+        The deadline is the period's last day, or `deadline_day` of its last month when the task
+        has one (a plan's "每月28日前上报"): stages then count back from that day.
+        """
+        due = deadline_of(period, deadline_day)
+        return datetime.combine(due - timedelta(days=self.days_before), self.at, tzinfo=tz)
 
 
 def parse_stages(raw: Sequence[dict[str, Any]] | None, default: Sequence[dict[str, Any]]) -> list[StageSpec]:
@@ -143,7 +148,7 @@ class DueStage:
 
 
 def live_stage(
-    specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules
+    specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules, deadline_day: int | None = None
 ) -> DueStage | None:
     """The latest stage of `period` whose nominal instant is at or before `now`, if not stale.
 
@@ -153,7 +158,7 @@ def live_stage(
     local_day = now.astimezone(rules.tz).date()
     if not period.contains(local_day):
         return None
-    passed = [(s.instant(period, rules.tz), s) for s in specs]
+    passed = [(s.instant(period, rules.tz, deadline_day), s) for s in specs]
     passed = [(t, s) for t, s in passed if t <= now]
     if not passed:
         return None
@@ -164,9 +169,11 @@ def live_stage(
     return DueStage(spec, period, nominal, send_at)
 
 
-def next_stage_instant(specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules) -> datetime | None:
+def next_stage_instant(specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules,
+                       deadline_day: int | None = None) -> datetime | None:
     """The next deferred send instant after `now` within `period`, for logging and wake-ups."""
-    future = [rules.next_allowed(s.instant(period, rules.tz)) for s in specs if s.instant(period, rules.tz) > now]
+    instants = [s.instant(period, rules.tz, deadline_day) for s in specs]
+    future = [rules.next_allowed(t) for t in instants if t > now]
     future = [t for t in future if t.astimezone(rules.tz).date() <= period.end]
     return min(future) if future else None
 
