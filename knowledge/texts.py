@@ -53,3 +53,21 @@ DROP_BLURB = "网站推介语"
 DROP_FRAGMENT = "残留符号"
 DROP_HEADER = "标题前的页眉"
 DROP_TITLE_AGAIN = "重复的标题"
+
+# `knowledge list` / `knowledge check` (what an office reads on the terminal).
+LIST_ROW = "{file}｜《{doc}》{section}\n  {text}"
+LIST_NO_FILE = "知识库中没有读到文件 {file}"
+CHECK_PROBLEM = "{file}：{reason}"
+CHECK_TITLE = "文件：{file}\n标题：{title}"
+CHECK_TITLE_FALLBACK = "（未找到标题行，暂用文件名）"
+CHECK_CLAUSES = "读到条文 {n} 条："
+CHECK_CLAUSE = "  [{section}] {text}"
+CHECK_DROPPED = "作为页面杂项去掉 {n} 行："
+CHECK_DROP = "  （{reason}）{text}"
+CHECK_TASKS = "可提取的任务 {n} 项（加入后为“待确认”，确认前不提醒）："
+CHECK_TASK = "  · {title}：{cadence} {target} 次{deadline}，对象：{audience}\n    原文：{clause}"
+CHECK_DEADLINE = "，每期{day}日前"
+CHECK_DUE = "，{due}前"
+CADENCE_WORDS = {"weekly": "每周", "semimonthly": "每半月", "monthly": "每月", "quarterly": "每季度",
+                 "half-yearly": "每半年", "yearly": "每年", "once": "一次性"}
+AUDIENCE_WORDS = {"liaisons": "村居联络员", "office": "街道统战办", "other": "其他单位（不提醒）"}

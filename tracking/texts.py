@@ -102,6 +102,10 @@ CLI_ROSTER_NOT_IN_FILE = "不在文件中（保持原状，未停用）{n} 人�
 CLI_ROSTER_NOTHING = "没有读到任何人员"
 CLI_EXPORTED = "已导出 {n} 条报送到 {path}"
 CLI_TASKS_SYNCED = "任务清单：{path}（{n} 项）"
+CLI_TASKS_PROPOSED = "任务清单：{path}（共 {n} 项；新增待确认 {added} 项，撤下待确认 {retired} 项）。确认：python run.py tasks approve KEY 或 all"
+CLI_TASKS_APPROVED = "已确认 {n} 项任务：{keys}"
+CLI_TASK_DEADLINE = "，每期{day}日前"
+CLI_PLAN_PROBLEM = "{file}：{reason}"
 
 EXPORT_HEADERS = ["编号", "报送人", "账号", "村居", "活动日期", "活动内容", "参加人数", "对应任务", "照片数", "状态",
                   "报送时间"]
