@@ -71,3 +71,9 @@ CHECK_DUE = "，{due}前"
 CADENCE_WORDS = {"weekly": "每周", "semimonthly": "每半月", "monthly": "每月", "quarterly": "每季度",
                  "half-yearly": "每半年", "yearly": "每年", "once": "一次性"}
 AUDIENCE_WORDS = {"liaisons": "村居联络员", "office": "街道统战办", "other": "其他单位（不提醒）"}
+
+DID_YOU_MEAN_HEADER = "没有找到确定的答案。您是不是想问："
+DID_YOU_MEAN_ITEM = "{n}. {preview}"
+DID_YOU_MEAN_FOOTER = "回复数字查看对应条目；都不是的话，换个说法再问，或联系街道统战办。"
+DID_YOU_MEAN_TITLE = "您是不是想问"
+ASK_DID_YOU_MEAN = "没有确定的答案，您是不是想问："

@@ -1,9 +1,13 @@
 """A local HTTP double of the WeCom server API, speaking its wire format.
 
 Endpoints: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, POST /cgi-bin/media/upload,
-GET /cgi-bin/media/get. Every call is recorded; errors (any errcode, for the next N calls, per
+GET /cgi-bin/media/get, GET /cgi-bin/agent/get, POST /cgi-bin/message/update_template_card (see
+bot/testing/wecom_cards.py for the card rules: template_card validation, one-use response codes,
+the duplicate check, the per-member limits that drop the excess silently, and members whose
+client rejects cards). Every call is recorded; errors (any errcode, for the next N calls, per
 call, or always), latency, hangs, dropped connections, expired tokens and invalid users can be
-injected. It runs on 127.0.0.1 on a free port in a background thread and serves requests
+injected; the server's outbound IP can be left out of the trusted list (60020) and its clock
+skewed (the Date header). It runs on 127.0.0.1 on a free port in a background thread and serves requests
 concurrently (a thread per connection). `CallbackBuilder` plays the other direction: WeCom's
 encrypted callbacks to the bot.
 
@@ -16,8 +20,10 @@ encrypted callbacks to the bot.
 
 from __future__ import annotations
 
+import collections
 import email.parser
 import email.policy
+import email.utils
 import itertools
 import json
 import secrets
@@ -41,11 +47,15 @@ ERRMSG = {
     41001: "access_token missing",
     42001: "access_token expired",
     44004: "empty content",
+    40008: "invalid message type",
+    40058: "invalid Request Parameter",
+    42014: "taskid has existed or empty or exceed max len",
     45002: "content size out of limit",
     45009: "api freq out of limit",
     47001: "data format error",
     60020: "not allow to access from your ip",
     81013: "user & party & tag all invalid",
+    301002: "not allow operate another agent with this accesstoken",
 }
 
 
@@ -114,9 +124,22 @@ class WeComDouble:
         self._latency: dict[str | None, float] = {}
         self._hangs: list[float] = []
         self._drops = 0
+        self._refused_ip: str | None = None
+        self.clock_offset_s = 0.0
+        self.agent_name = "统战助手"
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Cards and delivery (bot/testing/wecom_cards.py): what members really received.
+        self.clock: Any = time.time  # the double's wall clock for limits, duplicate checks and code expiry
+        self.card_blind: set[str] = set()  # members whose client cannot show cards (WeChat plugin)
+        self.per_minute, self.per_hour = 30, 1000
+        self._task_ids: set[str] = set()
+        self._codes: dict[str, Any] = {}
+        self._recent: dict[str, collections.deque[float]] = {}
+        self._dup_seen: dict[tuple[str, str], float] = {}
+        self._delivered: list[tuple[str, dict[str, Any]]] = []
+        self.dropped: list[tuple[str, str]] = []  # (member, "rate" | "duplicate"): accepted, never delivered
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -178,6 +201,33 @@ class WeComDouble:
         with self._lock:
             self._calls.clear()
 
+    def delivered(self, user: str) -> list[dict[str, Any]]:
+        """Messages `user` really received: after the duplicate check and the per-member limits."""
+        with self._lock:
+            return [m for u, m in self._delivered if u == user]
+
+    def delivered_texts(self, user: str) -> list[str]:
+        return [m["text"]["content"] for m in self.delivered(user) if m.get("msgtype") == "text"]
+
+    def cards_to(self, user: str) -> list[dict[str, Any]]:
+        """The template_card objects `user` received, in order."""
+        return [m["template_card"] for m in self.delivered(user) if m.get("msgtype") == "template_card"]
+
+    def delivered_count(self) -> int:
+        with self._lock:
+            return len(self._delivered)
+
+    def issue_response_code(self, task_id: str, users: list[str]) -> str:
+        """A fresh one-use code, as WeCom puts in a template_card_event callback (CallbackBuilder.card_event)."""
+        from bot.testing.wecom_cards import issue_code
+
+        return issue_code(self, task_id, users)
+
+    def advance(self, seconds: float) -> None:
+        """Move the double's clock on (response codes expire after 72 hours; limits slide)."""
+        base = self.clock
+        self.clock = lambda: base() + seconds
+
     # ------------------------------------------------------------------ injection
 
     def fail_next(self, n: int, errcode: int, endpoint: str | None = None) -> None:
@@ -221,6 +271,17 @@ class WeComDouble:
         with self._lock:
             self._expired |= self._tokens
             self._tokens.clear()
+
+    def refuse_ip(self, from_ip: str | None = "203.0.113.7") -> None:
+        """Every API call but gettoken answers 60020, as WeCom does when the caller's IP is not in
+        the app's 企业可信IP list (the errmsg names `from_ip`); None trusts the caller again."""
+        with self._lock:
+            self._refused_ip = from_ip
+
+    def skew_clock(self, seconds: float) -> None:
+        """The double's clock (its Date header) runs `seconds` ahead of ours (negative: behind)."""
+        with self._lock:
+            self.clock_offset_s = float(seconds)
 
     def add_media(self, media_id: str, content: bytes, content_type: str = "image/jpeg",
                   filename: str | None = None) -> None:
@@ -268,6 +329,10 @@ class WeComDouble:
                 return 0
             return 42001 if token in self._expired else 40014
 
+    def _ip_refused(self) -> str | None:
+        with self._lock:
+            return self._refused_ip
+
     def _next_id(self) -> str:
         return f"msgid-{next(self._ids)}"
 
@@ -278,6 +343,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # quiet: calls are recorded instead
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, from the double's (possibly skewed) clock."""
+        now = time.time() if timestamp is None else timestamp
+        return email.utils.formatdate(now + self.double.clock_offset_s, usegmt=True)
 
     @property
     def double(self) -> WeComDouble:
@@ -337,12 +407,19 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "message/send"): self._message_send,
             ("POST", "media/upload"): self._media_upload,
             ("GET", "media/get"): self._media_get,
+            ("POST", "message/update_template_card"): self._update_template_card,
+            ("GET", "agent/get"): self._agent_get,
         }
         handler = routes.get((method, endpoint))
         if handler is None:
             return self._json({"errcode": 404, "errmsg": f"no such endpoint {method} {endpoint}"}, 404)
         if injected is not None:
             return self._error(injected)
+        refused_ip = self.double._ip_refused() if endpoint != "gettoken" else None
+        if refused_ip:
+            return self._json({"errcode": 60020, "errmsg": f"not allow to access from your ip, hint: "
+                               f"[{int(time.time())}-{secrets.token_hex(4)}], from ip: {refused_ip}, more info at "
+                               "https://open.work.weixin.qq.com/devtool/query?e=60020"})
         if endpoint != "gettoken":
             token_error = self.double._token_error(query.get("access_token"))
             if token_error:
@@ -383,13 +460,56 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(44004)
             if len(card["title"].encode()) > 128 or len(card["description"].encode()) > 512:
                 return self._error(45002)
+        elif msgtype == "template_card":
+            from bot.testing.wecom_cards import check_card
+
+            problem = check_card(d, payload.get("template_card"), users)
+            if problem:
+                return self._error(problem)
         elif not msgtype or msgtype not in payload:
             return self._error(47001)
         invalid = [u for u in users if u in d.invalid_users]
         if users and len(invalid) == len(users):
             return self._error(81013, invaliduser="|".join(invalid))
+        from bot.testing.wecom_cards import accept, deliver
+
+        problem = accept(d, payload)
+        if problem:
+            return self._error(problem)
+        deliver(d, payload, [u for u in users if u not in invalid])
+        code = ""
+        if msgtype == "template_card":
+            from bot.testing.wecom_cards import issue_code
+
+            code = issue_code(d, payload["template_card"]["task_id"], users)
         return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "invalidparty": "",
-                           "invalidtag": "", "unlicenseduser": "", "msgid": d._next_id(), "response_code": ""})
+                           "invalidtag": "", "unlicenseduser": "", "msgid": d._next_id(), "response_code": code})
+
+    def _update_template_card(self, query: dict[str, str], body: bytes,
+                              payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        from bot.testing.wecom_cards import update_card
+
+        if not isinstance(payload, dict):
+            return self._error(47001)
+        if str(payload.get("agentid")) != str(self.double.agent_id):
+            return self._error(40056)
+        code, invalid = update_card(self.double, payload)
+        if code:
+            return self._error(code)
+        return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": invalid})
+
+    def _agent_get(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        d = self.double
+        agentid = query.get("agentid", "")
+        if not agentid.isdigit():
+            return self._error(40056)
+        if int(agentid) != d.agent_id:
+            return self._error(301002)  # the token belongs to another app's secret
+        return self._json({"errcode": 0, "errmsg": "ok", "agentid": d.agent_id, "name": d.agent_name,
+                           "square_logo_url": "", "description": "", "close": 0, "redirect_domain": "",
+                           "report_location_flag": 0, "isreportenter": 0, "home_url": "",
+                           "allow_userinfos": {"user": []}, "allow_partys": {"partyid": [1]},
+                           "allow_tags": {"tagid": []}})
 
     def _media_upload(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
         media_type = query.get("type", "")
@@ -457,6 +577,28 @@ class CallbackBuilder:
                  f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
                  f"<Event>{cdata(event)}</Event><EventKey>{cdata(event_key)}</EventKey>"
                  f"<AgentID>{self.agent_id}</AgentID></xml>")
+        return self.envelope(inner, timestamp)
+
+    def card_event(self, user: str, timestamp: int, *, event_key: str, task_id: str, response_code: str,
+                   card_type: str = "button_interaction",
+                   selected: list[tuple[str, list[str]]] | None = None) -> tuple[dict[str, str], bytes]:
+        """A template_card_event callback: a member tapped a card's button (WeCom's XML, encrypted)."""
+        from bot.wecom.render import cdata
+
+        items = ""
+        if selected:
+            parts = []
+            for question, options in selected:
+                ids = "".join(f"<OptionId>{cdata(o)}</OptionId>" for o in options)
+                parts.append(f"<SelectedItem><QuestionKey>{cdata(question)}</QuestionKey>"
+                             f"<OptionIds>{ids}</OptionIds></SelectedItem>")
+            items = "<SelectedItems>" + "".join(parts) + "</SelectedItems>"
+        inner = (f"<xml><ToUserName>{cdata(self.corp_id)}</ToUserName><FromUserName>{cdata(user)}</FromUserName>"
+                 f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                 f"<Event><![CDATA[template_card_event]]></Event><EventKey>{cdata(event_key)}</EventKey>"
+                 f"<TaskId>{cdata(task_id)}</TaskId><CardType>{cdata(card_type)}</CardType>"
+                 f"<ResponseCode>{cdata(response_code)}</ResponseCode><AgentID>{self.agent_id}</AgentID>"
+                 f"{items}</xml>")
         return self.envelope(inner, timestamp)
 
     def verify_url(self, echo: str, timestamp: int) -> dict[str, str]:
