@@ -38,6 +38,7 @@ class WeComSettings:
     max_body_bytes: int = 64 * 1024
     reply_budget_s: float = 1.0
     http_timeout_s: float = 5.0
+    cards: str = "auto"  # auto | on | off: template cards with buttons, see bot/wecom/card_delivery.py
 
     @property
     def callback_ready(self) -> bool:
@@ -58,11 +59,14 @@ class ReminderSettings:
     quiet_start: str = "21:00"
     quiet_end: str = "08:00"
     off_days: list[str] = field(default_factory=list)  # ISO dates the office marks as off
+    holidays: str = "cn"  # cn: China's statutory holidays and 调休 working days (chinese-calendar); none
+    # Off the :00 and :30 marks, when WeCom's servers are busiest (its docs ask senders to avoid them).
     default_stages: list[dict[str, Any]] = field(
-        default_factory=lambda: [{"days_before": 7, "time": "09:30"}, {"days_before": 1, "time": "09:30"}]
+        default_factory=lambda: [{"days_before": 7, "time": "09:20"}, {"days_before": 1, "time": "09:20"}]
     )
-    escalation_time: str = "09:30"
+    escalation_time: str = "09:40"
     max_in_flight: int = 8
+    spread_minutes: int = 10  # a large roster's reminders spread over up to this many minutes
 
 
 @dataclass(frozen=True)
@@ -246,6 +250,12 @@ def _validate(s: Settings) -> None:
         parse_off_days(r.off_days)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if r.holidays not in ("cn", "none"):
+        raise ConfigError("reminders.holidays: must be cn or none")
+    if not 0 <= r.spread_minutes <= 60:
+        raise ConfigError("reminders.spread_minutes: must be between 0 and 60")
+    if w.cards not in ("auto", "on", "off"):
+        raise ConfigError("wecom.cards: must be auto, on or off")
     for proxy in s.trusted_proxies:
         try:
             ipaddress.ip_network(str(proxy).strip(), strict=False)

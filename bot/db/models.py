@@ -101,10 +101,13 @@ class Report(Base):
     activity_date: Mapped[date] = mapped_column(Date, nullable=False)
     activity: Mapped[str] = mapped_column(Text, nullable=False)
     participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    participants_text: Mapped[str | None] = mapped_column(String(64), nullable=True)  # 十五六个人, as written
+    summary: Mapped[str | None] = mapped_column(String(255), nullable=True)  # <= 200 chars of the activity
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")  # active | withdrawn
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # for 恢复
     source_msg_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
-    raw_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    raw_text: Mapped[str] = mapped_column(Text, nullable=False, default="")  # the whole message
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
@@ -194,6 +197,32 @@ class AnswerFeedback(Base):
     answer_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CardFallbackUser(Base):
+    """A member whose client rejected a template card (e.g. the WeChat plugin): sent text from then on."""
+
+    __tablename__ = "card_fallback_users"
+
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    errcode: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ReminderSnooze(Base):
+    """明天再提醒: one person's reminder for one task, period and stage, deferred once to `until`."""
+
+    __tablename__ = "reminder_snoozes"
+    __table_args__ = (UniqueConstraint("task_id", "userid", "period_key", "stage", name="uq_snooze_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), nullable=False)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False)
+    period_key: Mapped[str] = mapped_column(String(32), nullable=False)
+    stage: Mapped[str] = mapped_column(String(32), nullable=False)
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AnswerLink(Base):
