@@ -104,6 +104,8 @@ CLI_TASKS_SYNCED = "任务清单：{path}（{n} 项）"
 
 EXPORT_HEADERS = ["编号", "报送人", "账号", "村居", "活动日期", "活动内容", "参加人数", "对应任务", "照片数", "状态",
                   "报送时间"]
+PROGRESS_SHEET = "任务进度"
+PROGRESS_HEADERS = ["任务", "周期", "村居", "姓名", "账号", "已完成", "目标", "截止"]
 STATUS_NAMES = {"active": "有效", "withdrawn": "已撤回"}
 ROLE_NAMES = {"liaison": "联络员", "admin": "管理员"}
 CADENCE_LABELS = {"monthly": "每月", "quarterly": "每季度", "yearly": "每年", "once": "一次性"}
