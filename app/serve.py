@@ -97,6 +97,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1, *,
         "timeout_keep_alive": 15,
         "backlog": 2048,
         "server_header": False,
+        "proxy_headers": False,  # X-Forwarded-For is judged by console.security against trusted_proxies
     }
     if workers == 1:
         uvicorn.run(build_app(settings, [_resolve(h) for h in hooks]), **common)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+
+MAX_DEDUPE_KEY = 160  # inbound_messages.msg_key / reports.source_msg_key hold this many characters
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +27,12 @@ class IncomingMessage:
     def dedupe_key(self) -> str:
         """MsgId for messages; FromUserName+CreateTime (+event) for events, as WeCom retries them."""
         if self.msg_id:
-            return f"m:{self.msg_id}"
-        return f"e:{self.user}:{self.create_time}:{self.event or self.type}:{self.event_key or ''}"
+            key = f"m:{self.msg_id}"
+        else:
+            key = f"e:{self.user}:{self.create_time}:{self.event or self.type}:{self.event_key or ''}"
+        if len(key) > MAX_DEDUPE_KEY:  # e.g. a `view` event's URL: keep the key within msg_key VARCHAR(160)
+            key = "h:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+        return key
 
     @property
     def text(self) -> str:

@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from bot.db.models import AdminAudit
 from console import texts
-from console.web import COOKIE, SESSION_MAX_AGE_S, ReportsAudit, same_origin, secure
+from console.security import Verdict
+from console.web import COOKIE, SESSION_MAX_AGE_S, ReportsAudit
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -24,31 +25,33 @@ def _next(raw: str) -> str:
 def routes(console: Console) -> list[Route]:
     async def login_form(request: Request) -> Response:
         if not console.services.settings.admin_password:
-            return secure(PlainTextResponse(texts.DISABLED, status_code=403))
+            return console.security.refusal(Verdict.DISABLED)
         return console.render(request, "login.html", title=texts.LOGIN, next=_next(request.query_params.get("next", "")),
                               name="")
 
     async def login(request: Request) -> Response:
+        """One password check through console.security (throttle, lockout), then a signed session."""
         if not console.services.settings.admin_password:
-            return secure(PlainTextResponse(texts.DISABLED, status_code=403))
-        if not same_origin(request):
-            return secure(PlainTextResponse(texts.CSRF_REFUSED, status_code=403))
+            return console.security.refusal(Verdict.DISABLED)
+        if not console.security.same_origin(request):
+            return console.security.apply_headers(PlainTextResponse(texts.CSRF_REFUSED, status_code=403))
         form = await request.form()
         name = str(form.get("name") or "").strip()[:64] or "admin"
         target = _next(str(form.get("next") or ""))
-        if console.too_many_failures(request, count=False):
+        verdict = await console.security.check_password(request, str(form.get("password") or ""))
+        if verdict is Verdict.LOCKED:
+            minutes = max(1, console.security.window_s // 60)
             return console.render(request, "login.html", status=429, title=texts.LOGIN, next=target, name=name,
-                                  error=texts.TOO_MANY)
-        if not console.password_ok(str(form.get("password") or "")):
-            console.too_many_failures(request, count=True)
+                                  error=texts.LOCKED_OUT.format(minutes=minutes))
+        if verdict is not Verdict.OK:
             await console.run(ReportsAudit.failed_login, console, request, name)
             return console.render(request, "login.html", status=401, title=texts.LOGIN, next=target, name=name,
                                   error=texts.LOGIN_FAILED)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(COOKIE, console.session_cookie(name), max_age=SESSION_MAX_AGE_S, path="/admin",
-                            httponly=True, samesite="strict", secure=request.url.scheme == "https")
+                            httponly=True, samesite="lax", secure=request.url.scheme == "https")
         await console.run(ReportsAudit.login, console, request, name)
-        return secure(response)
+        return response
 
     async def logout(request: Request, console: Console) -> Response:
         await console.run(console.audit, request, "logout")

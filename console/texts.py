@@ -4,8 +4,9 @@ TITLE = "统战助手 · 管理"
 DISABLED = "管理页面未启用：请设置环境变量 BOT_ADMIN_PASSWORD（至少8位）后重启服务。"
 LOGIN_REQUIRED = "请输入管理密码（用户名任意）。"
 TOO_MANY = "尝试次数过多，请一分钟后再试。"
+LOCKED_OUT = "密码错误次数过多，已暂时锁定，请 {minutes} 分钟后再试。"
 CSRF_TITLE = "请求已失效"
-CSRF_REFUSED = "请求已失效或来源不明，未做任何修改。请刷新页面后重试。"
+CSRF_REFUSED = "请求来源无法确认或页面已过期，未做任何修改。请回到管理页面刷新后重新操作。"
 NAV = (("/admin/", "进度"), ("/admin/reports", "报送"), ("/admin/roster", "名单"), ("/admin/tasks", "任务"),
        ("/admin/knowledge", "知识库"), ("/admin/questions", "未答问题"), ("/admin/audit", "操作记录"))
 
