@@ -33,7 +33,9 @@ async def tasks(request: Request, console: Console) -> Response:
                           flash=request.query_params.get("flash", ""))
 
 
-async def task_form(request: Request, console: Console, error: str = "", status: int = 200) -> Response:
+async def task_form(request: Request, console: Console, error: str = "", status: int = 200,
+                    values: dict[str, str] | None = None) -> Response:
+    """The edit form; after a refused save it shows what the office typed, with the reason."""
     key = request.path_params["key"]
 
     def load() -> Task | None:
@@ -45,7 +47,7 @@ async def task_form(request: Request, console: Console, error: str = "", status:
         return console.render(request, "message.html", status=404, title=texts.TASKS, message=texts.EMPTY)
     cadences = [c for c in texts.CADENCE if c in EDITABLE_CADENCES or c == task.cadence]
     return console.render(request, "task.html", status=status, title=task.title, task=task, error=error,
-                          stages=_stages_text(task), cadences=cadences,
+                          stages=_stages_text(task), cadences=cadences, values=values or {},
                           has_deadline_day=hasattr(task, "deadline_day"))
 
 
@@ -63,7 +65,7 @@ async def task_save(request: Request, console: Console) -> Response:
     try:
         await console.run(act)
     except TaskEditError as exc:
-        return await task_form(request, console, texts.TASK_INVALID.format(reason=str(exc)), 400)
+        return await task_form(request, console, texts.TASK_INVALID.format(reason=str(exc)), 400, form)
     from urllib.parse import urlencode
 
     return RedirectResponse(f"/admin/tasks?{urlencode({'flash': texts.TASK_SAVED})}", status_code=303)

@@ -72,18 +72,18 @@ class Console:
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await run_in_threadpool(fn, *args, **kwargs)
 
-    def render(self, request: Request, name: str, status: int = 200, **context: Any) -> Response:
+    def render(self, request: Request, template: str, /, status: int = 200, **context: Any) -> Response:
         admin: Admin | None = request.scope.get("console.admin")
         context.setdefault("title", "")
         csrf = self.security.csrf_token(admin.binding) if admin else ""
         return self.templates.TemplateResponse(
-            request, name, {"admin": admin, "csrf": csrf, "path": request.url.path, **context}, status_code=status)
+            request, template, {"admin": admin, "csrf": csrf, "path": request.url.path, **context}, status_code=status)
 
-    def audit(self, request: Request, action: str, target: str = "", **details: Any) -> None:
+    def audit(self, request: Request, action: str, subject: str = "", /, **details: Any) -> None:
         """Record one admin action (call from the thread pool: it writes to the database)."""
         admin: Admin | None = request.scope.get("console.admin")
         with self.services.db.session() as session:
-            session.add(AdminAudit(actor=(admin.name if admin else "?")[:64], action=action, target=target[:255],
+            session.add(AdminAudit(actor=(admin.name if admin else "?")[:64], action=action, target=subject[:255],
                                    details=details, client=self.security.client_ip(request)[:64],
                                    at=self.services.clock.now()))
 

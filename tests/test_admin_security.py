@@ -26,7 +26,7 @@ from console.routes import admin_routes
 from console.security import AdminSecurity, Verdict
 
 PASSWORD = "s3cure-admin-pass"
-HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin",
            "cache-control": "no-store"}
 
 
