@@ -48,18 +48,17 @@ def edit_task(session: Session, tasks_file: Path, key: str, form: dict[str, str]
     except ValueError:
         raise TaskEditError("每期目标应为正整数") from None
     changes: dict[str, Any] = {"title": title, "target": target, "cadence": form.get("cadence", found.cadence),
-                               "active": form.get("active") == "1",
+                               "status": _status(found.status, form.get("active") == "1"),
                                "reminder_stages": parse_stages(form.get("stages", ""))}
     due = form.get("due_date", "").strip()
     try:
         changes["due_date"] = date.fromisoformat(due) if due else None
     except ValueError:
         raise TaskEditError("截止日期应为 YYYY-MM-DD") from None
-    if hasattr(found, "deadline_day"):
-        day = form.get("deadline_day", "").strip()
-        if day and not (day.isdigit() and 1 <= int(day) <= 31):
-            raise TaskEditError("每月截止日应为 1–31")
-        changes["deadline_day"] = int(day) if day else None
+    day = form.get("deadline_day", "").strip()
+    if day and not (day.isdigit() and 1 <= int(day) <= 31):
+        raise TaskEditError("每月截止日应为 1–31")
+    changes["deadline_day"] = int(day) if day else None
     updated = replace(found, **changes)
     try:
         _spec(updated.to_yaml(), 1)  # the file's own validation
@@ -69,6 +68,13 @@ def edit_task(session: Session, tasks_file: Path, key: str, form: dict[str, str]
     write_tasks_file([updated if s.key == key else s for s in specs], tasks_file)
     sync_tasks(session, tasks_file)
     return diff
+
+
+def _status(current: str, checked: bool) -> str:
+    """The 启用 box: checked is active; unchecked leaves a proposal proposed, switches a task off."""
+    if checked:
+        return "active"
+    return "proposed" if current == "proposed" else "inactive"
 
 
 def _plain(value: Any) -> Any:
