@@ -140,7 +140,6 @@ KN_BROWSE = "浏览条款"
 KN_RELOAD = "重新加载知识库"
 RELOADED = "知识库已重新加载：{clauses} 条条款，{files} 个文件。"
 RELOAD_ERRORS = "以下文件无法读取：{names}"
-<<<<<<< HEAD
 HIT_TEST = "命中测试"
 HIT_PLACEHOLDER = "输入联络员可能会问的问题"
 HIT_RUN = "测试"
@@ -169,11 +168,3 @@ ACTIONS = {"login": "登录", "logout": "退出", "login-failed": "登录失败"
            "person-edit": "修改人员", "task-edit": "修改任务", "task-approve": "批准任务",
            "knowledge-upload": "上线文件", "knowledge-remove": "移除文件", "knowledge-reload": "重新加载知识库",
            "remind": "手动提醒", "question-link": "关联问题", "roster-sync": "同步通讯录", "export": "导出报送"}
-=======
-EMPTY = "暂无数据"
-CADENCE = {"weekly": "每周", "semimonthly": "每半月", "monthly": "每月", "quarterly": "每季度",
-           "half-yearly": "每半年", "yearly": "每年", "once": "一次性"}
-AUDIENCE = {"liaisons": "联络员", "office": "办公室"}
-STATUS = {"active": "有效", "withdrawn": "已撤回"}
-HELPFUL = {True: "有用", False: "没用"}
->>>>>>> main

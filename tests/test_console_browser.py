@@ -16,9 +16,9 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from app.demo import DEMO_PASSWORD, LiveServer, build_demo
 from bot.db.models import AdminAudit, Person, Task
 from console import texts
-from app.demo import DEMO_PASSWORD, LiveServer, build_demo
 from console.routes import admin_routes
 from tests.helpers_browser import WIDTHS, browser  # noqa: F401 - the session fixture
 

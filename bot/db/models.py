@@ -205,7 +205,6 @@ class AnswerFeedback(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
-<<<<<<< HEAD
 class AdminAudit(Base):
     """One action an office admin took on the web console: who, what, on what, when."""
 
@@ -218,7 +217,8 @@ class AdminAudit(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     client: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
-=======
+
+
 class CardFallbackUser(Base):
     """A member whose client rejected a template card (e.g. the WeChat plugin): sent text from then on."""
 
@@ -268,4 +268,3 @@ class AnswerLink(Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
->>>>>>> main

@@ -1,15 +1,11 @@
 """A local HTTP double of the WeCom server API, speaking its wire format.
 
 Endpoints: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, POST /cgi-bin/media/upload,
-<<<<<<< HEAD
-GET /cgi-bin/media/get, GET /cgi-bin/agent/get, GET /cgi-bin/department/list and GET /cgi-bin/user/list
-(the address book inside the app's visibility, see `Contacts`). Every call is recorded; errors (any errcode, for the next N calls, per
-=======
 GET /cgi-bin/media/get, GET /cgi-bin/agent/get, POST /cgi-bin/message/update_template_card (see
 bot/testing/wecom_cards.py for the card rules: template_card validation, one-use response codes,
 the duplicate check, the per-member limits that drop the excess silently, and members whose
-client rejects cards). Every call is recorded; errors (any errcode, for the next N calls, per
->>>>>>> main
+client rejects cards), GET /cgi-bin/department/list and GET /cgi-bin/user/list (the address book
+inside the app's visibility, see `Contacts`). Every call is recorded; errors (any errcode, for the next N calls, per
 call, or always), latency, hangs, dropped connections, expired tokens and invalid users can be
 injected; the server's outbound IP can be left out of the trusted list (60020) and its clock
 skewed (the Date header). It runs on 127.0.0.1 on a free port in a background thread and serves requests
