@@ -97,11 +97,17 @@ def self_signed(tmp_path: Path) -> tuple[Path, Path]:
     from cryptography.x509.oid import NameOID
 
     key = ec.generate_private_key(ec.SECP256R1())
+    import ipaddress
+
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bot.example.gov.cn")])
     now = datetime.now(timezone.utc)
+    alt = x509.SubjectAlternativeName([x509.DNSName("bot.example.gov.cn"),
+                                       x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+            .not_valid_after(now + timedelta(days=30)).add_extension(alt, critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
     crt, pem = tmp_path / "site.crt", tmp_path / "site.key"
     crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -109,8 +115,8 @@ def self_signed(tmp_path: Path) -> tuple[Path, Path]:
     return crt, pem
 
 
-def nginx_test(tmp_path: Path, site: str) -> subprocess.CompletedProcess[str]:
-    """`nginx -t` on a minimal main config that includes the site, with everything under tmp_path."""
+def nginx_prefix(tmp_path: Path, site: str) -> tuple[str, Path, Path]:
+    """(nginx binary, main config, certificate): a minimal main config including the site, all under tmp_path."""
     nginx = tool("nginx", "nginx")
     crt, key = self_signed(tmp_path)
     site = site.replace("/etc/nginx/ssl/bot.example.gov.cn.crt", str(crt))
@@ -122,6 +128,12 @@ def nginx_test(tmp_path: Path, site: str) -> subprocess.CompletedProcess[str]:
         f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\nevents {{}}\n"
         f"http {{\n  access_log {tmp_path}/logs/access.log;\n  client_body_temp_path {tmp_path}/body;\n"
         f"  proxy_temp_path {tmp_path}/proxy;\n  include {tmp_path}/ztbot.conf;\n}}\n", encoding="utf-8")
+    return nginx, main_conf, crt
+
+
+def nginx_test(tmp_path: Path, site: str) -> subprocess.CompletedProcess[str]:
+    """`nginx -t` on the site."""
+    nginx, main_conf, _ = nginx_prefix(tmp_path, site)
     return subprocess.run([nginx, "-t", "-q", "-p", str(tmp_path), "-c", str(main_conf), "-e",
                            f"{tmp_path}/logs/error.log"], capture_output=True, text=True, timeout=60)
 
@@ -140,6 +152,69 @@ def test_nginx_t_catches_a_broken_site(tmp_path: Path) -> None:
     site = (DEPLOY / "nginx" / "ztbot.conf").read_text(encoding="utf-8").replace("proxy_pass http://ztbot;",
                                                                                   "proxy_pass http://nowhere_upstream;", 1)
     assert nginx_test(tmp_path, site.replace("upstream ztbot {", "upstream ztbot_x {")).returncode != 0
+
+
+def test_doctor_verifies_the_callback_through_the_nginx_site(tmp_path: Path, sqlite_template: Path) -> None:
+    """The real site in front of the real app: the signed URL verification (echostr with "+" and "/")
+    passes through unchanged over TLS; without trusting the certificate the doctor says TLS failed."""
+    from app.doctor import run_checks
+    from app.services import build_services
+    from bot.testing.wecom_double import WeComDouble
+    from bot.web.app import create_app
+    from bot.wecom.sender import LogSender
+    from tests.helpers_http import free_port, serving
+    from tests.test_doctor import good_raw, settings_with
+
+    with WeComDouble() as api:
+        raw = good_raw(tmp_path, api, sqlite_template)
+        services = build_services(settings_with(raw), sender=LogSender())
+        try:
+            with serving(create_app(services)) as base:
+                tls, plain = free_port(), free_port()
+                site = (DEPLOY / "nginx" / "ztbot.conf").read_text(encoding="utf-8")
+                site = re.sub(r"\n\s*listen \[::\]:\d+[^;]*;", "", site)  # no IPv6 on every CI runner
+                site = site.replace("listen 443 ssl", f"listen 127.0.0.1:{tls} ssl")
+                site = site.replace("listen 80;", f"listen 127.0.0.1:{plain};")
+                site = site.replace("server 127.0.0.1:8000;", f"server {base.removeprefix('http://')};")
+                nginx, main_conf, crt = nginx_prefix(tmp_path, site)
+                proc = subprocess.Popen([nginx, "-p", str(tmp_path), "-c", str(main_conf), "-g", "daemon off;",
+                                         "-e", f"{tmp_path}/logs/error.log"], stderr=subprocess.PIPE)
+                try:
+                    _wait_for_port(tls, proc)
+                    url = f"https://127.0.0.1:{tls}/wecom/callback"
+                    untrusted = {c.id: c for c in run_checks(settings_with(raw), public_url=url)}["callback"]
+                    os.environ["REQUESTS_CA_BUNDLE"] = str(crt)
+                    try:
+                        checks = run_checks(settings_with(raw), public_url=url)
+                        bare = {c.id: c for c in run_checks(settings_with(raw),
+                                                            public_url=f"127.0.0.1:{tls}")}["callback"]
+                    finally:
+                        del os.environ["REQUESTS_CA_BUNDLE"]
+                finally:
+                    proc.terminate()
+                    proc.wait(timeout=10)
+        finally:
+            services.close()
+    found = {c.id: c for c in checks}
+    assert found["callback"].status == "pass", found["callback"]
+    assert bare.status == "pass"  # a bare host:port gets https:// and /wecom/callback
+    assert untrusted.status == "fail" and "TLS 证书校验失败" in untrusted.detail and "self" in untrusted.detail
+    assert "证书链" in untrusted.fix
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes]) -> None:
+    import socket
+    import time
+
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"nginx exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise AssertionError("nginx did not listen")
 
 
 # ---------------------------------------------------------------- docker

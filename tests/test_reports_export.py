@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -21,6 +21,7 @@ def filled(services, tmp_path):  # noqa: ANN201
     chat.send("li", "报送 昨天在红山郡社区开展民族团结宣讲,40人参加")
     chat.send("wang", "报送 11月2日开展走访")
     chat.send("wang", "撤回")
+    chat.send("wang", "是")
     chat.services.clock.advance(minutes=1)
     return chat.services.settings.with_overrides(database_url=chat.services.db.url)
 
@@ -28,12 +29,13 @@ def filled(services, tmp_path):  # noqa: ANN201
 def test_reports_list_json_has_the_interface_shape(filled, capsys) -> None:
     assert cli.cmd_reports_list(argparse.Namespace(json=True, since=None, village=None), filled) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [set(r) for r in rows] == [{"id", "userid", "name", "village", "date", "activity", "participants",
-                                       "task", "photos", "status", "created_at"}] * 2
+    assert [set(r) for r in rows] == [{"id", "userid", "name", "village", "date", "activity", "summary",
+                                       "participants", "participants_text", "task", "photos", "status",
+                                       "created_at"}] * 2
     assert rows[0] | {"created_at": None} == {
         "id": 1, "userid": "li", "name": "李四", "village": "红山郡社区", "date": "2026-11-19",
-        "activity": "在红山郡社区开展民族团结宣讲", "participants": 40, "task": "工作动态信息", "photos": 0,
-        "status": "active", "created_at": None}
+        "activity": "在红山郡社区开展民族团结宣讲", "summary": "在红山郡社区开展民族团结宣讲", "participants": 40,
+        "participants_text": "40人参加", "task": "工作动态信息", "photos": 0, "status": "active", "created_at": None}
     assert rows[0]["created_at"].startswith("2026-11-20T02:00:00") and rows[1]["status"] == "withdrawn"
     cli.cmd_reports_list(argparse.Namespace(json=True, since=date(2026, 11, 10), village=None), filled)
     assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [1]
@@ -48,8 +50,11 @@ def test_export_xlsx_and_csv_with_chinese_headers(filled, tmp_path) -> None:
     ws = load_workbook(xlsx).active
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     assert rows[0] == texts.EXPORT_HEADERS
-    assert rows[1][:9] == [1, "李四", "li", "红山郡社区", "2026-11-19", "在红山郡社区开展民族团结宣讲", 40, "工作动态信息", 0]
-    assert rows[1][9:] == ["有效", "2026-11-20 10:00"]  # report time in the office's zone
+    # Dates are real date cells (sortable and filterable in Excel), the report time in the office's zone.
+    assert rows[1][:9] == [1, "李四", "li", "红山郡社区", datetime(2026, 11, 19), "在红山郡社区开展民族团结宣讲", 40,
+                           "工作动态信息", 0]
+    assert rows[1][9:] == ["有效", datetime(2026, 11, 20, 10, 0)]
+    assert ws.cell(row=2, column=5).is_date and ws.cell(row=2, column=11).is_date
     assert rows[2][9] == "已撤回"
     raw = csv_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 with a BOM correctly

@@ -107,10 +107,13 @@ class Report(Base):
     activity_date: Mapped[date] = mapped_column(Date, nullable=False)
     activity: Mapped[str] = mapped_column(Text, nullable=False)
     participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    participants_text: Mapped[str | None] = mapped_column(String(64), nullable=True)  # 十五六个人, as written
+    summary: Mapped[str | None] = mapped_column(String(255), nullable=True)  # <= 200 chars of the activity
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")  # active | withdrawn
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # for 恢复
     source_msg_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
-    raw_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    raw_text: Mapped[str] = mapped_column(Text, nullable=False, default="")  # the whole message
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
@@ -200,6 +203,20 @@ class AnswerFeedback(Base):
     answer_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AdminAudit(Base):
+    """One action an office admin took on the web console: who, what, on what, when."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(48), nullable=False, index=True)
+    target: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    client: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
 class CardFallbackUser(Base):
