@@ -204,3 +204,14 @@ def test_a_cut_paragraph_says_in_the_reply_that_it_continues(tmp_path: Path) -> 
     assert hit.continues and texts.CONTINUES in render_hit(hit)
     last = Retriever(corpus).search("巡查记录什么时候报街道备案").hits[0]
     assert not last.continues and texts.CONTINUES not in render_hit(last)
+
+
+def test_a_numbered_heading_glued_to_the_sentence_before_starts_its_own_section(tmp_path: Path) -> None:
+    path = tmp_path / "p.txt"
+    path.write_text("某镇统战工作计划\n现将全年工作安排如下:一、联谊交友每季度走访党外人士一次。"
+                    "二、信息工作每月报送信息2篇。\n", encoding="utf-8")
+    clauses = read_document(path).clauses
+    visit = next(c for c in clauses if "走访" in c.text)
+    info = next(c for c in clauses if "报送" in c.text)
+    assert visit.text.startswith("一、") and info.text.startswith("二、")
+    assert {(t.cadence, t.target) for t in extract_from_clauses(clauses)} == {("quarterly", 1), ("monthly", 2)}
