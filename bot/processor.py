@@ -22,6 +22,7 @@ from bot import texts
 from bot.context import UNREAD, HandlerContext
 from bot.state.base import LockTimeout, MessageStart, StateUnavailable
 from bot.state.memory import MemoryStateStore
+from bot.wecom.cards import has_buttons, task_id_for
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -209,7 +210,11 @@ class MessageProcessor:
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
         if via == "api" and reply:
-            result = self.services.sender.send_text([msg.user], reply)
+            if has_buttons(reply):  # a card where the member can see one, else its text twin
+                result = self.services.cards.send(msg.user, reply,
+                                                  task_id=task_id_for("re", msg.user, msg.dedupe_key)).result
+            else:
+                result = self.services.sender.send_text([msg.user], reply)
             if not result.ok:
                 log.error("deferred reply to %s failed: %s %s", msg.user, result.errcode, result.errmsg)
 

@@ -229,3 +229,28 @@ def test_a_key_this_bot_did_not_make_answers_politely(phone: Phone) -> None:
     phone.post(*phone.wecom.card_event("u1", phone.now, event_key="foreign", task_id="t-x", response_code="rc"))
     (said,) = phone.api.delivered_texts("u1")
     assert "帮助" in said
+
+
+def test_a_slow_reply_with_buttons_still_goes_out_as_a_card(phone: Phone) -> None:
+    """A handler past the reply budget: the deferred reply goes through the send API as a card, not as text."""
+    import time
+
+    from bot.dispatcher import Dispatcher, Router
+    from bot.filters import any_text
+    from bot.messages import Button, IncomingMessage, Reply
+
+    router = Router("slow")
+
+    @router.route(any_text)
+    def slow(msg: Any, ctx: Any) -> Reply:
+        time.sleep(0.3)
+        return Reply("请选择", title="慢回复", buttons=(Button("a", "甲", "甲"), Button("b", "乙", "乙")))
+
+    phone.services.dispatcher = Dispatcher(router)
+    msg = IncomingMessage(user="u1", type="text", content="问", msg_id="slow-1", create_time=phone.now)
+    assert phone.services.processor.process(msg, budget_s=0.05) is None  # answered empty at once
+    deadline = time.monotonic() + 5
+    while not phone.api.cards_to("u1") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (card,) = phone.api.cards_to("u1")
+    assert card["main_title"]["title"] == "慢回复" and phone.api.delivered_texts("u1") == []
