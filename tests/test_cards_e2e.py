@@ -254,3 +254,15 @@ def test_a_slow_reply_with_buttons_still_goes_out_as_a_card(phone: Phone) -> Non
         time.sleep(0.05)
     (card,) = phone.api.cards_to("u1")
     assert card["main_title"]["title"] == "慢回复" and phone.api.delivered_texts("u1") == []
+
+
+def test_snooze_on_the_deadline_day_is_refused(phone: Phone) -> None:
+    add_task(phone.services.db, "info", title="工作动态信息", target=2, reminder_stages=[{"days_before": 0, "time": "09:20"}])
+    add_person(phone.services.db, "u1")
+    phone.clock.set(sh(2026, 11, 30, 9, 25))
+    ReminderEngine(phone.services, backoff_s=0.01).run_pass()
+    (card,) = phone.api.cards_to("u1")
+    phone.tap("u1", card, "明天再提醒")
+    assert phone.api.delivered_texts("u1") == ["「工作动态信息」11月30日就截止了，来不及推迟到明天，请尽快报送。"]
+    with phone.services.db.session() as s:
+        assert s.scalars(select(ReminderSnooze)).all() == []
