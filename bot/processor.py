@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 from bot import texts
 from bot.context import UNREAD, HandlerContext
 from bot.state.base import LockTimeout, MessageStart, StateUnavailable
-from bot.state.memory import MemoryStateStore
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -37,22 +36,35 @@ _NOT_INLINE = object()  # the route must run on a worker thread
 
 
 class _Job:
-    """Hand-off between the waiting request and the worker: decides passive vs. API reply once."""
+    """Hand-off between the waiting request and the worker: decides passive vs. API reply once.
+
+    `decide` fixes the outcome, `release` wakes the waiter; between the two the processor stores
+    the outcome, so a reply never reaches WeCom before a restart would remember it (kill -9).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._done = threading.Event()
+        self._decided = False
         self.on_done: Callable[[], None] | None = None
         self.reply: str | None = None
         self.gave_up = False
 
-    def finish(self, reply: str | None) -> str:
+    def decide(self, reply: str | None) -> str:
+        """Fix the reply; "api" if the waiter already gave up (the reply must be sent), else "passive"."""
         with self._lock:
             self.reply = reply
-            self._done.set()
-            via = "api" if self.gave_up else "passive"
+            self._decided = True
+            return "api" if self.gave_up else "passive"
+
+    def release(self) -> None:
+        self._done.set()
         if self.on_done is not None:
             self.on_done()
+
+    def finish(self, reply: str | None) -> str:
+        via = self.decide(reply)
+        self.release()
         return via
 
     def wait(self, budget_s: float | None) -> tuple[bool, str | None]:
@@ -60,9 +72,9 @@ class _Job:
         return self.outcome()
 
     def outcome(self) -> tuple[bool, str | None]:
-        """(True, reply) if finished; otherwise gives up so the worker will use the send API."""
+        """(True, reply) if decided; otherwise gives up so the worker will use the send API."""
         with self._lock:
-            if self._done.is_set():
+            if self._decided:
                 return True, self.reply
             self.gave_up = True
             return False, None
@@ -77,7 +89,6 @@ class MessageProcessor:
         self._ttl = s.dedupe_ttl_s
         self._budget = s.wecom.reply_budget_s
         self._limit = s.rate_limit_per_minute
-        self._inline = isinstance(services.state, MemoryStateStore)
 
     def process(self, msg: IncomingMessage, *, budget_s: float | None | bool = True) -> str | None:
         """Handle one delivery; returns the passive reply text, or None for an empty answer.
@@ -95,7 +106,7 @@ class MessageProcessor:
         inline (no blocking I/O: help, questions) is handled on the event loop itself; everything
         else takes one hop to a worker thread, and the event loop never blocks on I/O."""
         job = _Job()
-        if self._inline:
+        if self.services.state.local:
             begun = self._begin(msg)
             if isinstance(begun, str):
                 return begun
@@ -201,13 +212,14 @@ class MessageProcessor:
     def _finish(self, msg: IncomingMessage, job: _Job, token: str, reply: str | None) -> None:
         """Log, hand the reply over, store the outcome for retries, release the lock; send if deferred."""
         self.message_log.record(msg, reply)  # queued before the reply can reach WeCom
-        via = job.finish(reply)
+        via = job.decide(reply)
         try:
             self.services.state.finish_message("dedupe:" + msg.dedupe_key,
                                                json.dumps({"r": reply, "via": via}, ensure_ascii=False),
                                                self._ttl, "user:" + msg.user, token)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
+        job.release()  # only now may the reply reach WeCom: a retry after a crash finds the outcome
         if via == "api" and reply:
             result = self.services.sender.send_text([msg.user], reply)
             if not result.ok:

@@ -126,3 +126,26 @@ def test_write_sets_and_deletes_in_one_call(state: StateStore) -> None:
     state.write({"a": ({"n": 1}, 60), "b": (["二"], None)}, deletes=("gone",))
     assert state.get_json("a") == {"n": 1} and state.get_json("b") == ["二"]
     assert state.get("gone") is None
+
+
+def test_lock_renew_only_by_its_holder(state: StateStore) -> None:
+    token = state.try_acquire("lease", 1)
+    assert token is not None
+    assert state.renew("lease", token, 5) is True
+    assert state.renew("lease", "someone-else", 5) is False
+    time.sleep(1.2)  # the first TTL has passed; the renewal keeps the lock held
+    assert state.try_acquire("lease", 1) is None
+    state.release("lease", token)
+    assert state.try_acquire("lease", 1) is not None
+
+
+def test_begin_and_finish_message(state: StateStore) -> None:
+    state.set("conv:u1", '{"kind":"report"}', 60)
+    first = state.begin_message("dedupe:m1", "pending", 60, "rate:u1", 60, "user:u1", 5, "conv:u1")
+    assert first.claimed and first.rate_count == 1 and first.lock_token and first.conversation == '{"kind":"report"}'
+    assert state.begin_message("dedupe:m1", "pending", 60, "rate:u1", 60, "user:u1", 5, "conv:u1").claimed is False
+    second = state.begin_message("dedupe:m2", "pending", 60, "rate:u1", 60, "user:u1", 5, "conv:u1")
+    assert second.claimed and second.rate_count == 2 and second.lock_token is None  # u1's lock is still held
+    state.finish_message("dedupe:m1", '{"r":"ok"}', 60, "user:u1", first.lock_token)
+    assert state.get("dedupe:m1") == '{"r":"ok"}'
+    assert state.try_acquire("user:u1", 5) is not None

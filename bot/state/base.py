@@ -32,6 +32,8 @@ class MessageStart:
 class StateStore(ABC):
     """Small key-value store with TTLs, atomic claim, counters and locks."""
 
+    local = False  # True when calls never wait on the network, so they may run on the event loop
+
     @abstractmethod
     def claim(self, key: str, value: str, ttl_s: int) -> bool:
         """Set `key` only if absent (atomic across processes); True if this caller set it."""
@@ -96,6 +98,10 @@ class StateStore(ABC):
         """Store a delivery's outcome and release the user's lock."""
         self.set(dedupe_key, outcome, dedupe_ttl_s)
         self.release(lock_key, token)
+
+    def renew(self, key: str, token: str, timeout_s: float) -> bool:
+        """Extend a lock `token` still holds to `timeout_s` from now; False if it was lost."""
+        raise NotImplementedError
 
     @abstractmethod
     def ping(self) -> bool: ...

@@ -12,12 +12,15 @@ from bot.state.base import StateStore
 
 
 class MemoryStateStore(StateStore):
-    """A dict with expiry times; thread-safe.
+    """A dict with expiry times; thread-safe; one process only, and forgotten when it stops (tests,
+    benches; the embedded default is the SQLite state file).
 
     Expired keys are dropped when read and, a few at a time on every write, from a heap of expiry
     times: memory stays bounded without ever pausing to scan every key (which at thousands of
     messages a second showed up as tail latency).
     """
+
+    local = True
 
     def __init__(self, monotonic=time.monotonic) -> None:  # noqa: ANN001 - injectable time source
         self._now = monotonic
@@ -91,6 +94,14 @@ class MemoryStateStore(StateStore):
             item = self._alive("lock:" + key)
             if item is not None and item[0] == token:
                 del self._data["lock:" + key]
+
+    def renew(self, key: str, token: str, timeout_s: float) -> bool:
+        with self._mutex:
+            item = self._alive("lock:" + key)
+            if item is None or item[0] != token:
+                return False
+            self._store("lock:" + key, token, self._expiry(timeout_s))
+            return True
 
     def ping(self) -> bool:
         return True

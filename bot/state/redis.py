@@ -34,6 +34,10 @@ _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
 
 
 class RedisStateStore(StateStore):
@@ -45,6 +49,7 @@ class RedisStateStore(StateStore):
         self._begin = client.register_script(_BEGIN)
         self._finish = client.register_script(_FINISH)
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = PREFIX) -> RedisStateStore:
@@ -132,6 +137,12 @@ class RedisStateStore(StateStore):
     def finish_message(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str, token: str) -> None:
         try:
             self._finish(keys=[self._k(dedupe_key), self._k("lock:" + lock_key)], args=[outcome, dedupe_ttl_s, token])
+        except RedisError as exc:
+            raise StateUnavailable(str(exc)) from exc
+
+    def renew(self, key: str, token: str, timeout_s: float) -> bool:
+        try:
+            return bool(self._renew(keys=[self._k("lock:" + key)], args=[token, max(1, int(timeout_s * 1000))]))
         except RedisError as exc:
             raise StateUnavailable(str(exc)) from exc
 
