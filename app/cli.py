@@ -16,7 +16,7 @@ from bot.config import ConfigError, Settings, load_settings
 # What runs beside the HTTP server in every server process (see app.serve).
 SERVE_HOOKS = ("app.services:warm_up", "app.upkeep:start_upkeep", "scheduler.runner:start_hook")
 # Packages that add verbs through a `register(subparsers)` function.
-VERB_MODULES = ("app.cli_knowledge", "app.cli_tracking", "app.cli_scheduler")
+VERB_MODULES = ("app.cli_knowledge", "app.cli_tracking", "app.cli_scheduler", "app.doctor")
 
 
 class UsageError(Exception):
@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str]) -> int:
+    args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(list(argv) or ["serve"])
         settings = load_settings()
@@ -56,6 +57,8 @@ def main(argv: Sequence[str]) -> int:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:
+        if args is not None and getattr(args, "on_config_error", None):  # the doctor reports it as a finding
+            return int(args.on_config_error(args, exc))
         print(f"config: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(

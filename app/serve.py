@@ -125,6 +125,7 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1, *,
         "timeout_keep_alive": 15,
         "backlog": 2048,
         "server_header": False,
+        "proxy_headers": False,  # X-Forwarded-For is judged by console.security against trusted_proxies
     }
     if any(callable(h) for h in hooks) and workers > 1:
         print("serve: with --workers > 1, hooks must be 'module:function' strings", file=sys.stderr)

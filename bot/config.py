@@ -5,6 +5,7 @@ One `Settings` object is built at start-up and passed down; nothing reads the en
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field, fields, replace
@@ -78,6 +79,7 @@ class Settings:
     rate_limit_per_minute: int = 20
     dedupe_ttl_s: int = 86400
     conversation_ttl_s: int = 600
+    trusted_proxies: list[str] = field(default_factory=list)  # peers whose X-Forwarded-For is believed
     wecom: WeComSettings = field(default_factory=WeComSettings)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
@@ -229,6 +231,11 @@ def _validate(s: Settings) -> None:
         parse_off_days(r.off_days)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    for proxy in s.trusted_proxies:
+        try:
+            ipaddress.ip_network(str(proxy).strip(), strict=False)
+        except ValueError:
+            raise ConfigError(f"trusted_proxies: {proxy!r} is not an IP address or network") from None
     if s.rate_limit_per_minute <= 0:
         raise ConfigError("rate_limit_per_minute: must be positive")
     if not 0 < s.knowledge.threshold < 1:

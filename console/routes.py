@@ -1,14 +1,13 @@
 """Starlette routes of the admin pages. HTTP Basic auth against BOT_ADMIN_PASSWORD (any user name).
 
-No password configured: every request is refused (403). Repeated wrong passwords from one client
-are slowed down (429) so the password cannot be guessed at line speed.
+No password configured: every request is refused (403). console.security does the rest: wrong
+passwords are answered ever more slowly and lock the client out (429, right password included)
+for a window; state-changing forms carry a CSRF token and must come from this site; every admin
+response carries the security headers.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -17,34 +16,35 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 
 from bot.clock import to_local
 from console import queries, texts
 from console.html import page, ratio, table
+from console.security import CSRF_FIELD, AdminSecurity, basic_binding
 
 if TYPE_CHECKING:
     from bot.context import Services
 
-MAX_FAILURES_PER_MINUTE = 10
 
-
-def admin_routes(services: Services) -> list[Mount | Route]:
+def admin_routes(services: Services, security: AdminSecurity | None = None) -> list[Mount | Route]:
     """The /admin/… routes bound to one process's services."""
-    guard = _Guard(services)
+    guard = security or AdminSecurity.from_services(services)
 
     async def overview(request: Request) -> Response:
-        if (denied := guard.check(request)) is not None:
+        if (denied := await guard.basic_auth(request)) is not None:
             return denied
         rows = await run_in_threadpool(_overview_rows, services)
+        token = guard.csrf_token(basic_binding(request))
         body = (
-            f'<form method="post" action="/admin/knowledge/reload"><button>{texts.RELOAD}</button></form>'
+            f'<form method="post" action="/admin/knowledge/reload">'
+            f'<input type="hidden" name="{CSRF_FIELD}" value="{_attr(token)}"><button>{texts.RELOAD}</button></form>'
             + table(texts.PROGRESS_HEAD, rows, raw_columns=frozenset({5}))
         )
         return HTMLResponse(page(texts.NAV[0][1], body))
 
     async def reports(request: Request) -> Response:
-        if (denied := guard.check(request)) is not None:
+        if (denied := await guard.basic_auth(request)) is not None:
             return denied
         since, village = _filters(request)
         rows = await run_in_threadpool(_report_rows, services, since, village)
@@ -58,7 +58,7 @@ def admin_routes(services: Services) -> list[Mount | Route]:
         return HTMLResponse(page(texts.NAV[1][1], form + table(texts.REPORT_HEAD, rows)))
 
     async def export(request: Request) -> Response:
-        if (denied := guard.check(request)) is not None:
+        if (denied := await guard.basic_auth(request)) is not None:
             return denied
         suffix = request.path_params["fmt"]
         if suffix not in {"xlsx", "csv"}:
@@ -72,20 +72,22 @@ def admin_routes(services: Services) -> list[Mount | Route]:
                         headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     async def tasks(request: Request) -> Response:
-        if (denied := guard.check(request)) is not None:
+        if (denied := await guard.basic_auth(request)) is not None:
             return denied
         rows = await run_in_threadpool(_task_rows, services)
         return HTMLResponse(page(texts.NAV[2][1], table(texts.TASK_HEAD, rows)))
 
     async def questions(request: Request) -> Response:
-        if (denied := guard.check(request)) is not None:
+        if (denied := await guard.basic_auth(request)) is not None:
             return denied
         unanswered, feedback = await run_in_threadpool(_question_rows, services)
         body = table(texts.QUESTION_HEAD, unanswered) + "<h3>反馈</h3>" + table(texts.FEEDBACK_HEAD, feedback)
         return HTMLResponse(page(texts.NAV[3][1], body))
 
     async def reload_knowledge(request: Request) -> Response:
-        if (denied := guard.check(request)) is not None:
+        if (denied := await guard.basic_auth(request)) is not None:
+            return denied
+        if (denied := await guard.refuse_cross_site(request, basic_binding(request))) is not None:
             return denied
         report = await run_in_threadpool(services.retriever.reload)
         message = texts.RELOADED.format(clauses=getattr(report, "clauses", "?"), files=getattr(report, "files", "?"))
@@ -96,48 +98,23 @@ def admin_routes(services: Services) -> list[Mount | Route]:
             return HTMLResponse(page(texts.RELOAD, f"<p>{_attr(message)}</p>"))
         return PlainTextResponse(message)
 
-    async def root(request: Request) -> Response:
-        return RedirectResponse("/admin/")
+    async def not_found(request: Request) -> Response:
+        """Answered inside the admin app, so the 404 carries the security headers too."""
+        return PlainTextResponse("not found", status_code=404)
 
-    return [Mount("/admin", routes=[
+    async def root(request: Request) -> Response:
+        return guard.apply_headers(RedirectResponse("/admin/"))
+
+    pages = Router(routes=[
         Route("/", overview),
         Route("/reports", reports),
         Route("/reports.{fmt:str}", export),
         Route("/tasks", tasks),
         Route("/questions", questions),
         Route("/knowledge/reload", reload_knowledge, methods=["POST"]),
-    ]), Route("/admin", root)]
-
-
-class _Guard:
-    def __init__(self, services: Services) -> None:
-        self.services = services
-
-    def check(self, request: Request) -> Response | None:
-        password = self.services.settings.admin_password
-        if not password:
-            return PlainTextResponse(texts.DISABLED, status_code=403)
-        client = request.client.host if request.client else "?"
-        minute = int(self.services.clock.now().timestamp() // 60)
-        failures_key = f"admin-fail:{client}:{minute}"
-        supplied = _basic_password(request.headers.get("authorization", ""))
-        if supplied is not None and hmac.compare_digest(supplied.encode(), password.encode()):
-            return None
-        if supplied is not None and self.services.state.incr(failures_key, 120) > MAX_FAILURES_PER_MINUTE:
-            return PlainTextResponse("尝试次数过多，请一分钟后再试。", status_code=429)
-        return PlainTextResponse(texts.LOGIN_REQUIRED, status_code=401,
-                                 headers={"WWW-Authenticate": 'Basic realm="admin", charset="UTF-8"'})
-
-
-def _basic_password(header: str) -> str | None:
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() != "basic" or not value:
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return decoded.partition(":")[2]
+        Route("/{rest:path}", not_found, methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]),
+    ])
+    return [Mount("/admin", app=guard.headers(pages)), Route("/admin", root)]
 
 
 def _attr(value: str) -> str:

@@ -3,6 +3,8 @@
 TITLE = "统战助手 · 管理"
 DISABLED = "管理页面未启用：请设置环境变量 BOT_ADMIN_PASSWORD（至少8位）后重启服务。"
 LOGIN_REQUIRED = "请输入管理密码（用户名任意）。"
+LOCKED_OUT = "密码错误次数过多，已暂时锁定，请 {minutes} 分钟后再试。"
+CSRF_REFUSED = "请求来源无法确认（可能是跨站请求），已拒绝。请回到管理页面重新操作。"
 NAV = (("/admin/", "进度总览"), ("/admin/reports", "报送记录"), ("/admin/tasks", "任务清单"),
        ("/admin/questions", "未答问题与反馈"))
 PROGRESS_HEAD = ("村居", "任务", "周期", "联络员", "已达标", "完成/目标")

@@ -1,9 +1,10 @@
 """A local HTTP double of the WeCom server API, speaking its wire format.
 
 Endpoints: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, POST /cgi-bin/media/upload,
-GET /cgi-bin/media/get. Every call is recorded; errors (any errcode, for the next N calls, per
+GET /cgi-bin/media/get, GET /cgi-bin/agent/get. Every call is recorded; errors (any errcode, for the next N calls, per
 call, or always), latency, hangs, dropped connections, expired tokens and invalid users can be
-injected. It runs on 127.0.0.1 on a free port in a background thread and serves requests
+injected; the server's outbound IP can be left out of the trusted list (60020) and its clock
+skewed (the Date header). It runs on 127.0.0.1 on a free port in a background thread and serves requests
 concurrently (a thread per connection). `CallbackBuilder` plays the other direction: WeCom's
 encrypted callbacks to the bot.
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import email.utils
 import itertools
 import json
 import secrets
@@ -46,6 +48,7 @@ ERRMSG = {
     47001: "data format error",
     60020: "not allow to access from your ip",
     81013: "user & party & tag all invalid",
+    301002: "not allow operate another agent with this accesstoken",
 }
 
 
@@ -114,6 +117,9 @@ class WeComDouble:
         self._latency: dict[str | None, float] = {}
         self._hangs: list[float] = []
         self._drops = 0
+        self._refused_ip: str | None = None
+        self.clock_offset_s = 0.0
+        self.agent_name = "统战助手"
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -222,6 +228,17 @@ class WeComDouble:
             self._expired |= self._tokens
             self._tokens.clear()
 
+    def refuse_ip(self, from_ip: str | None = "203.0.113.7") -> None:
+        """Every API call but gettoken answers 60020, as WeCom does when the caller's IP is not in
+        the app's 企业可信IP list (the errmsg names `from_ip`); None trusts the caller again."""
+        with self._lock:
+            self._refused_ip = from_ip
+
+    def skew_clock(self, seconds: float) -> None:
+        """The double's clock (its Date header) runs `seconds` ahead of ours (negative: behind)."""
+        with self._lock:
+            self.clock_offset_s = float(seconds)
+
     def add_media(self, media_id: str, content: bytes, content_type: str = "image/jpeg",
                   filename: str | None = None) -> None:
         ext = content_type.split("/")[-1]
@@ -268,6 +285,10 @@ class WeComDouble:
                 return 0
             return 42001 if token in self._expired else 40014
 
+    def _ip_refused(self) -> str | None:
+        with self._lock:
+            return self._refused_ip
+
     def _next_id(self) -> str:
         return f"msgid-{next(self._ids)}"
 
@@ -278,6 +299,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # quiet: calls are recorded instead
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The Date header, from the double's (possibly skewed) clock."""
+        now = time.time() if timestamp is None else timestamp
+        return email.utils.formatdate(now + self.double.clock_offset_s, usegmt=True)
 
     @property
     def double(self) -> WeComDouble:
@@ -337,12 +363,18 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "message/send"): self._message_send,
             ("POST", "media/upload"): self._media_upload,
             ("GET", "media/get"): self._media_get,
+            ("GET", "agent/get"): self._agent_get,
         }
         handler = routes.get((method, endpoint))
         if handler is None:
             return self._json({"errcode": 404, "errmsg": f"no such endpoint {method} {endpoint}"}, 404)
         if injected is not None:
             return self._error(injected)
+        refused_ip = self.double._ip_refused() if endpoint != "gettoken" else None
+        if refused_ip:
+            return self._json({"errcode": 60020, "errmsg": f"not allow to access from your ip, hint: "
+                               f"[{int(time.time())}-{secrets.token_hex(4)}], from ip: {refused_ip}, more info at "
+                               "https://open.work.weixin.qq.com/devtool/query?e=60020"})
         if endpoint != "gettoken":
             token_error = self.double._token_error(query.get("access_token"))
             if token_error:
@@ -390,6 +422,19 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(81013, invaliduser="|".join(invalid))
         return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "invalidparty": "",
                            "invalidtag": "", "unlicenseduser": "", "msgid": d._next_id(), "response_code": ""})
+
+    def _agent_get(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        d = self.double
+        agentid = query.get("agentid", "")
+        if not agentid.isdigit():
+            return self._error(40056)
+        if int(agentid) != d.agent_id:
+            return self._error(301002)  # the token belongs to another app's secret
+        return self._json({"errcode": 0, "errmsg": "ok", "agentid": d.agent_id, "name": d.agent_name,
+                           "square_logo_url": "", "description": "", "close": 0, "redirect_domain": "",
+                           "report_location_flag": 0, "isreportenter": 0, "home_url": "",
+                           "allow_userinfos": {"user": []}, "allow_partys": {"partyid": [1]},
+                           "allow_tags": {"tagid": []}})
 
     def _media_upload(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
         media_type = query.get("type", "")
