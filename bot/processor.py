@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from bot import texts
 from bot.context import UNREAD, HandlerContext
 from bot.state.base import LockTimeout, MessageStart, StateUnavailable
+from bot.state.buffered import BufferedState
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -102,25 +103,56 @@ class MessageProcessor:
         return reply if done else None
 
     async def process_async(self, msg: IncomingMessage) -> str | None:
-        """The same for an asyncio server. With in-process state, a message whose route is marked
-        inline (no blocking I/O: help, questions) is handled on the event loop itself; everything
-        else takes one hop to a worker thread, and the event loop never blocks on I/O."""
+        """The same for an asyncio server. With a local state store (the SQLite file, memory) a message
+        whose route is marked inline (no blocking I/O: help, questions) is handled on the event loop
+        itself, its begin and finish awaited there (SQLite: on the store's writer thread, so the loop
+        serves other requests meanwhile); everything else takes one hop to a worker thread."""
         job = _Job()
         if self.services.state.local:
-            begun = self._begin(msg)
+            begun = await self._begin_async(msg)
             if isinstance(begun, str):
                 return begun
             start = begun
             if start.claimed and start.lock_token is not None:
-                ctx = HandlerContext(self.services, msg, conversation=start.conversation)
+                ctx = self._context(msg, start.conversation)
                 found = self._resolve_inline(msg, ctx, start.rate_count)
                 if found is not _NOT_INLINE:
                     reply = self._handle(msg, start.rate_count, ctx, found)
-                    self._finish(msg, job, start.lock_token, reply)
+                    await self._finish_inline(msg, start.lock_token, reply, ctx)
                     return reply
                 return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, ctx)
             return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, None)
         return await self._wait_async(job, self._run, msg, job, self._budget)
+
+    def _context(self, msg: IncomingMessage, conversation: str | None | object) -> HandlerContext:
+        """The handler's context; its plain state writes are held and applied by finish_message."""
+        return HandlerContext(self.services, msg, conversation=conversation, state=BufferedState(self.services.state))
+
+    async def _finish_inline(self, msg: IncomingMessage, token: str, reply: str | None, ctx: HandlerContext) -> None:
+        """_finish for a message handled on the event loop: nobody can have given up on it yet."""
+        self.message_log.record(msg, reply)
+        sets, deletes = self._held(ctx)
+        try:
+            await self.services.state.finish_message_async(
+                "dedupe:" + msg.dedupe_key, json.dumps({"r": reply, "via": "passive"}, ensure_ascii=False),
+                self._ttl, "user:" + msg.user, token, sets, deletes)
+        except StateUnavailable:
+            log.error("could not store outcome of %s", msg.dedupe_key)
+
+    @staticmethod
+    def _held(ctx: HandlerContext | None) -> tuple[dict[str, tuple[str, int | None]] | None, tuple[str, ...]]:
+        state = ctx.state if ctx is not None else None
+        return state.held() if isinstance(state, BufferedState) else (None, ())
+
+    async def _begin_async(self, msg: IncomingMessage) -> MessageStart | str:
+        minute = int(self.services.clock.now().timestamp() // 60)
+        try:
+            return await self.services.state.begin_message_async(
+                "dedupe:" + msg.dedupe_key, PENDING, self._ttl, f"rate:{msg.user}:{minute}", 120,
+                "user:" + msg.user, LOCK_TTL_S, f"conv:{msg.user}")
+        except StateUnavailable:
+            log.error("state store unavailable; message %s not processed", msg.dedupe_key, exc_info=True)
+            return texts.STATE_DOWN
 
     async def _wait_async(self, job: _Job, fn: Callable[..., None], *args: object) -> str | None:
         loop = asyncio.get_running_loop()
@@ -204,19 +236,21 @@ class MessageProcessor:
                 return
             ctx = None  # the conversation may have changed while we waited: read it afresh
         if ctx is None:
-            ctx = HandlerContext(self.services, msg,
-                                 conversation=start.conversation if start.lock_token is not None else UNREAD)
+            ctx = self._context(msg, start.conversation if start.lock_token is not None else UNREAD)
         reply = self._handle(msg, start.rate_count, ctx, _UNRESOLVED)
-        self._finish(msg, job, token, reply)
+        self._finish(msg, job, token, reply, ctx)
 
-    def _finish(self, msg: IncomingMessage, job: _Job, token: str, reply: str | None) -> None:
-        """Log, hand the reply over, store the outcome for retries, release the lock; send if deferred."""
+    def _finish(self, msg: IncomingMessage, job: _Job, token: str, reply: str | None,
+                ctx: HandlerContext | None = None) -> None:
+        """Log, hand the reply over, store the outcome (with the handler's held writes) and release the
+        lock in one call; send if deferred."""
         self.message_log.record(msg, reply)  # queued before the reply can reach WeCom
         via = job.decide(reply)
+        sets, deletes = self._held(ctx)
         try:
             self.services.state.finish_message("dedupe:" + msg.dedupe_key,
                                                json.dumps({"r": reply, "via": via}, ensure_ascii=False),
-                                               self._ttl, "user:" + msg.user, token)
+                                               self._ttl, "user:" + msg.user, token, sets, deletes)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
         job.release()  # only now may the reply reach WeCom: a retry after a crash finds the outcome

@@ -94,7 +94,7 @@ def test_expired_rows_are_swept_so_the_file_stays_bounded(tmp_path: Path) -> Non
     for i in range(SWEEP_EVERY):
         store.set("live", str(i), None)
     assert list(store.keys("")) == ["live"]
-    count = store._conn.execute("SELECT count(*) FROM kv").fetchone()[0]  # noqa: SLF001 - rows, not just visible keys
+    count = store._query("SELECT count(*) FROM kv", ())[0][0]  # noqa: SLF001 - rows, not just visible keys
     assert count == 1
 
 
