@@ -7,6 +7,7 @@ sent by the delivery step). The staleness rule is in scheduler/stages.py.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person, ReminderDelivery, Task
-from bot.periods import Period
+from bot.periods import Period, deadline_of
 from scheduler.stages import QuietRules, StageSpec, live_stage, parse_stages
 from tracking.progress import applies_to, current_period, done_counts
 
@@ -32,6 +33,18 @@ MAX_ATTEMPTS = 5  # passes that may try one delivery row before it is given up a
 RETRY_AFTER = {1: timedelta(minutes=2), 2: timedelta(minutes=6), 3: timedelta(minutes=14), 4: timedelta(minutes=30)}
 PENDING_LEASE = timedelta(minutes=15)  # a row still pending this long was orphaned by a crashed process
 QUERY_CHUNK = 1000
+SPREAD_PEOPLE_PER_MINUTE = 200  # a roster this large spreads its reminders over one more minute
+
+
+def spread_offset(userid: str, people: int, max_minutes: int) -> timedelta:
+    """How long after a stage's instant this person's reminder goes out: 0 for a small roster, else a
+    stable per-person offset within min(max_minutes, people / 200) minutes, so a large roster does not
+    hit WeCom in one burst on the minute."""
+    window_s = 60 * min(max_minutes, people // SPREAD_PEOPLE_PER_MINUTE)
+    if window_s <= 0:
+        return timedelta(0)
+    digest = int(hashlib.sha256(userid.encode()).hexdigest()[:8], 16)
+    return timedelta(seconds=digest % window_s)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -75,10 +88,11 @@ class Candidate:
     target: int
     status: str
     retry_row: tuple[int, int, str] | None = None  # (row id, attempts, status) when re-claiming a row
+    deadline: date | None = None  # the task's deadline in this period, when it has a deadline day
 
     @property
     def due(self) -> date:
-        return self.period.end
+        return self.deadline or self.period.end
 
     @property
     def key(self) -> tuple[int, str, str, str]:
@@ -102,8 +116,9 @@ class ReminderPlanner:
     def __init__(self, settings: Settings) -> None:
         r = settings.reminders
         self.tz = settings.tz
-        self.rules = QuietRules.build(self.tz, r.quiet_start, r.quiet_end, r.off_days)
+        self.rules = QuietRules.build(self.tz, r.quiet_start, r.quiet_end, r.off_days, r.holidays)
         self.default_stages = list(r.default_stages)
+        self.spread_minutes = r.spread_minutes
 
     def stages_of(self, task: Task) -> list[StageSpec]:
         return parse_stages(task.reminder_stages, self.default_stages)
@@ -135,7 +150,7 @@ class ReminderPlanner:
             period = current_period(task, local_day)
             if not period.contains(local_day):
                 continue  # a once task before its period or after its due date
-            stage = live_stage(specs, period, now, self.rules)
+            stage = live_stage(specs, period, now, self.rules, task.deadline_day)
             if stage is None and not full:
                 continue
             who = [p for p in people if applies_to(task, p)]
@@ -150,9 +165,13 @@ class ReminderPlanner:
             for p in who:
                 done = counts.get(p.userid, 0)
                 cand = Candidate(PersonRef(p.userid, p.name, p.village), task.id, task.title, period,
-                                 stage.key if stage else None, done, task.target, "not-due")
+                                 stage.key if stage else None, done, task.target, "not-due",
+                                 deadline=deadline_of(period, task.deadline_day) if task.deadline_day else None)
                 if stage is None:
                     pass
+                elif stage.send_at <= now < stage.send_at + spread_offset(p.userid, len(who), self.spread_minutes) \
+                        and p.userid not in rows:
+                    cand.stage = None  # within the roster's spread: a later pass sends it
                 elif done >= task.target:
                     cand.status = "on-track"
                 elif p.userid in rows:

@@ -56,10 +56,33 @@ RANDOM = RandomPool()
 
 
 class SecurePrpCrypto(PrpCrypto):
-    """wechatpy's PrpCrypto with a CSPRNG prefix (wechatpy uses `random.sample`)."""
+    """wechatpy's PrpCrypto with a CSPRNG prefix (wechatpy uses `random.sample`) and a strict unpad.
+
+    wechatpy strips whatever the last byte says and then compares the tail with the corp id, so a
+    broken PKCS#7 padding surfaced as "wrong corp" (403). Here padding and the length prefix are
+    checked first and a broken one is a ValueError (400, malformed); only a well-formed plaintext
+    whose receiveid differs is a wrong corp.
+    """
 
     def get_random_string(self) -> str:
         return RANDOM.take(8).hex()
+
+    def _decrypt(self, text, _id, exception=None):  # noqa: ANN001, ANN202 - wechatpy's signature
+        raw = base64.b64decode(text if isinstance(text, bytes) else text.encode("ascii"), validate=True)
+        if not raw or len(raw) % 16:
+            raise ValueError("ciphertext is not a whole number of AES blocks")
+        plain = self.cipher.decrypt(raw)
+        pad = plain[-1]
+        if not 1 <= pad <= 32 or plain[-pad:] != bytes([pad]) * pad or len(plain) < 20 + pad:
+            raise ValueError("bad PKCS#7 padding")
+        content = plain[16:-pad]
+        (xml_length,) = struct.unpack(">I", content[:4])
+        if xml_length > len(content) - 4:
+            raise ValueError("length prefix beyond the plaintext")
+        xml = content[4:4 + xml_length].decode("utf-8")
+        if content[4 + xml_length:].decode("utf-8") != _id:
+            raise (exception or InvalidCorpIdException)()
+        return xml
 
 
 class CallbackCrypto:
