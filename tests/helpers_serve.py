@@ -47,7 +47,9 @@ class Server:
     def start(self, timeout_s: float = 90) -> Server:
         self.port = free_port()
         cfg = self.home / "config.yaml"
-        cfg.write_text(f"data_dir: {self.home / 'data'}\nlog_level: INFO\n", encoding="utf-8")
+        # a budget near WeCom's 5 s: on a loaded test machine a first reply can take over the default 1 s
+        cfg.write_text(f"data_dir: {self.home / 'data'}\nlog_level: INFO\nwecom:\n  reply_budget_s: 4.0\n",
+                       encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL", "REDIS_URL"))}
         env.update({
             "BOT_CONFIG": str(cfg), "WECOM_CORP_ID": CORP, "WECOM_TOKEN": TOKEN, "WECOM_AES_KEY": AES_KEY,

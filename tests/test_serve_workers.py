@@ -143,7 +143,24 @@ def _roster(url: str) -> None:
 
 
 def _post(server: Server, query: dict[str, str], body: bytes) -> str:
-    return decrypt_reply(httpx.post(server.base + "/wecom/callback", params=query, content=body, timeout=20))
+    """The reply as the user sees it: the passive reply, or what went out through the send API
+    (a reply with buttons goes out as a template card and the callback answers empty)."""
+    before = len(server.api.sent_messages())
+    response = httpx.post(server.base + "/wecom/callback", params=query, content=body, timeout=20)
+    assert response.status_code == 200, response.text
+    if response.text:
+        return decrypt_reply(response)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        sent = server.api.sent_messages()[before:]
+        if sent:
+            message = sent[-1]
+            if message["msgtype"] == "text":
+                return message["text"]["content"]
+            card = message["template_card"]
+            return card.get("sub_title_text") or card["main_title"]["title"]
+        time.sleep(0.05)
+    return ""
 
 
 def test_kill9_keeps_a_pending_follow_up(tmp_path: Path) -> None:
