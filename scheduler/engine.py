@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from bot.db.models import Person
 from scheduler import texts
-from scheduler.delivery import BatchSender, ClaimRequest, DeliveryLog, Outcome
+from scheduler.delivery import BatchJournal, BatchSender, ClaimRequest, DeliveryLog, Outcome
 from scheduler.escalation import EscalationPlan, EscalationPlanner
 from scheduler.planner import MAX_ATTEMPTS, Candidate, ReminderPlanner
 from scheduler.render import ReminderLine, Undelivered, render_escalation, render_reminder, render_undelivered
@@ -76,6 +77,8 @@ class ReminderEngine:
         started = time.monotonic()
         now = now or self.services.clock.now()
         report = PassReport(now, dry_run)
+        if not dry_run:
+            report.calls += self.batch.recover(self.log, now).calls  # what a stopped process left in flight
         with self.services.db.session() as session:
             plan = self.planner.plan(session, now, full=full)
             esc_plan = self.escalation.plan(session, now)
@@ -115,11 +118,16 @@ class ReminderEngine:
                                      for c in sorted(cands, key=lambda c: (c.due, c.task_id))], local_day)
             for userid, cands in mine.items()
         }
-        sent = self.batch.send(messages)
+        rows_by_user = {u: [claimed[c.key].row_id for c in cands] for u, cands in mine.items()}
+        sent = self.batch.send(messages, BatchJournal(self.log, rows_by_user, _pass_clock(report.now)))
         report.calls += sent.calls
         row_outcomes: dict[int, Outcome] = {}
         for userid, cands in mine.items():
-            outcome = sent.outcomes.get(userid, Outcome("failed", "no answer"))
+            outcome = sent.outcomes.get(userid)
+            if outcome is None:  # its batch was taken over by another process's recovery
+                for c in cands:
+                    c.status = "already-sent"
+                continue
             for c in cands:
                 claim = claimed[c.key]
                 row_outcomes[claim.row_id] = outcome
@@ -160,11 +168,14 @@ class ReminderEngine:
         today = report.now.astimezone(self.settings.tz).date()
         messages = {admin: render_escalation([ended[r.task_id].section for r in rs], today)
                     for admin, rs in by_admin.items()}
-        sent = self.batch.send(messages)
+        rows_by_admin = {a: [claimed[r.key].row_id for r in rs] for a, rs in by_admin.items()}
+        sent = self.batch.send(messages, BatchJournal(self.log, rows_by_admin, _pass_clock(report.now)))
         report.calls += sent.calls
         outcomes: dict[int, Outcome] = {}
         for admin, rs in by_admin.items():
-            outcome = sent.outcomes.get(admin, Outcome("failed", "no answer"))
+            outcome = sent.outcomes.get(admin)
+            if outcome is None:
+                continue
             for r in rs:
                 outcomes[claimed[r.key].row_id] = outcome
                 report.escalations.append(EscalationResult(admin, ended[r.task_id].title, r.period_key, r.done,
@@ -199,3 +210,9 @@ class ReminderEngine:
         report.calls += max(result.calls, 1)
         if not result.ok:
             log.error("undelivered notice to the office failed: %s %s", result.errcode, result.errmsg)
+
+
+def _pass_clock(start: datetime) -> Callable[[], datetime]:
+    """The pass's `now` moving on in real time: batch times stay comparable with `--at` passes."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)

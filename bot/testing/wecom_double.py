@@ -73,6 +73,7 @@ class RecordedCall:
     status: int
     errcode: int | None
     at: float = field(default_factory=time.monotonic)
+    delivered: bool = True  # False: answered ok but dropped by WeCom's duplicate check
 
 
 @dataclass
@@ -118,6 +119,8 @@ class WeComDouble:
         self._hangs: list[float] = []
         self._drops = 0
         self._refused_ip: str | None = None
+        self._delivered: dict[str, float] = {}
+        self._post_delay: dict[str, float] = {}  # request JSON -> when delivered (for the duplicate check)
         self.clock_offset_s = 0.0
         self.agent_name = "统战助手"
         self._ids = itertools.count(1)
@@ -172,8 +175,8 @@ class WeComDouble:
         return [c for c in self.calls if c.endpoint == endpoint]
 
     def sent_messages(self) -> list[dict[str, Any]]:
-        """Bodies of message/send calls that succeeded (errcode 0), in arrival order."""
-        return [c.json for c in self.calls_to("message/send") if c.errcode == 0]
+        """Bodies of message/send calls that delivered (errcode 0, not a duplicate), in arrival order."""
+        return [c.json for c in self.calls_to("message/send") if c.errcode == 0 and c.delivered]
 
     def texts_to(self, user: str) -> list[str]:
         """Text contents successfully sent to `user`, in arrival order."""
@@ -216,6 +219,12 @@ class WeComDouble:
         """The next `n` calls wait `seconds` before answering (to trigger client timeouts)."""
         with self._lock:
             self._hangs.extend([seconds] * n)
+
+    def stall_after_delivery(self, seconds: float, endpoint: str = "message/send") -> None:
+        """Calls to `endpoint` are delivered (recorded) at once but answered `seconds` later: a
+        client killed meanwhile never learns that its message went out."""
+        with self._lock:
+            self._post_delay[endpoint] = seconds
 
     def drop_next(self, n: int) -> None:
         """The next `n` calls get the connection closed with no answer."""
@@ -329,6 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = json.loads(body)
             except ValueError:
                 payload = None
+        self.duplicate = False
         drop, delay, injected = self.double._take_controls(endpoint)
         if delay:
             time.sleep(delay)
@@ -337,7 +347,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         status, headers, content, code = self._answer(method, endpoint, query, body, payload, injected)
-        self.double._record(RecordedCall(method, endpoint, query, body, payload, status, code))
+        self.double._record(RecordedCall(method, endpoint, query, body, payload, status, code,
+                                         delivered=not self.duplicate))
+        with self.double._lock:
+            stall = self.double._post_delay.get(endpoint, 0.0)
+        if stall:
+            time.sleep(stall)
         try:
             self.send_response(status)
             for name, value in headers.items():
@@ -420,6 +435,17 @@ class _Handler(BaseHTTPRequestHandler):
         invalid = [u for u in users if u in d.invalid_users]
         if users and len(invalid) == len(users):
             return self._error(81013, invaliduser="|".join(invalid))
+        if payload.get("enable_duplicate_check") in (1, "1", True):
+            # WeCom: the same request JSON within duplicate_check_interval (default 1800 s, at most
+            # 4 h) is answered ok but not delivered again.
+            interval = min(int(payload.get("duplicate_check_interval") or 1800), 4 * 3600)
+            canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
+            with d._lock:
+                seen = d._delivered.get(canonical)
+                now = time.monotonic()
+                self.duplicate = seen is not None and now - seen < interval
+                if not self.duplicate:
+                    d._delivered[canonical] = now
         return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "invalidparty": "",
                            "invalidtag": "", "unlicenseduser": "", "msgid": d._next_id(), "response_code": ""})
 
