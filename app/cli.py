@@ -12,11 +12,13 @@ import uuid
 from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import configure_logging
 
 # What runs beside the HTTP server in every server process (see app.serve).
-SERVE_HOOKS = ("app.services:warm_up", "app.upkeep:start_upkeep", "scheduler.runner:start_hook")
+SERVE_HOOKS = ("app.services:warm_up", "app.upkeep:start_upkeep", "scheduler.runner:start_hook",
+               "app.backup_schedule:start_hook")
 # Packages that add verbs through a `register(subparsers)` function.
-VERB_MODULES = ("app.cli_knowledge", "app.cli_tracking", "app.cli_scheduler", "app.doctor")
+VERB_MODULES = ("app.cli_knowledge", "app.cli_tracking", "app.cli_scheduler", "app.doctor", "app.cli_backup")
 
 
 class UsageError(Exception):
@@ -61,10 +63,7 @@ def main(argv: Sequence[str]) -> int:
             return int(args.on_config_error(args, exc))
         print(f"config: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=getattr(logging, settings.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(settings.log_level, settings.log_format)
     if args.verb != "db":
         logging.getLogger("alembic").setLevel(logging.WARNING)  # first-run migration chatter
     try:

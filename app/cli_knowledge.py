@@ -10,13 +10,14 @@ import argparse
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from knowledge import texts
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from knowledge.retriever import SearchResult
+    from knowledge.retriever import Hit, SearchResult
 
 
 def register(subparsers: Any) -> None:
@@ -33,17 +34,24 @@ def result_json(result: SearchResult) -> dict[str, Any]:
     return {
         "question": result.question,
         "answered": result.answered,
-        "hits": [{"text": h.text, "doc": h.doc, "section": h.section, "score": h.score} for h in result.hits],
+        "hits": [_hit_json(h) for h in result.hits],
+        "did_you_mean": [_hit_json(h) for h in result.did_you_mean],
     }
+
+
+def _hit_json(hit: Hit) -> dict[str, Any]:
+    return {"text": hit.text, "doc": hit.doc, "section": hit.section, "score": hit.score}
 
 
 def result_text(result: SearchResult) -> str:
     """A readable Chinese block for the terminal."""
     lines = [texts.ASK_QUESTION.format(question=result.question)]
-    if not result.answered:
+    if not result.answered and result.did_you_mean:
+        lines.append(texts.ASK_DID_YOU_MEAN)
+    elif not result.answered:
         topics = texts.TOPIC_SEPARATOR.join(result.suggestions)
         lines.append(texts.NOT_FOUND_SUGGEST.format(topics=topics) if topics else texts.NOT_FOUND)
-    for n, hit in enumerate(result.hits, 1):
+    for n, hit in enumerate(result.hits or result.did_you_mean, 1):
         section = f" {hit.section}" if hit.section else ""
         lines.append(texts.ASK_HIT.format(n=n, text=hit.text, doc=hit.doc, section=section, score=hit.score))
     return "\n".join(lines) + "\n"
@@ -63,6 +71,21 @@ def _emit(result: SearchResult, as_json: bool, out: TextIO) -> None:
     out.flush()
 
 
+def _attach_learning(retriever: Any, settings: Settings) -> None:
+    """Answer from what liaisons and the office taught, when the database is there (a missing SQLite
+    file is not created just to ask; an unreachable database is skipped, quietly)."""
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return
+    from bot.db.database import Database
+    from knowledge.learning import LinkStore
+
+    try:
+        retriever.attach_learning(LinkStore(Database(url)))
+    except Exception:  # noqa: BLE001 - learning is a bonus; ask answers from the plans alone
+        logging.getLogger(__name__).debug("ask: no learning store", exc_info=True)
+
+
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.retriever import Retriever
 
@@ -78,6 +101,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     retriever = Retriever.load(settings.knowledge)
     for problem in retriever.report.errors:
         print(f"ask: cannot read {problem.file}: {problem.reason}", file=sys.stderr)
+    _attach_learning(retriever, settings)
     if question:
         _emit(retriever.search(question, top=top), args.json, sys.stdout)
         return 0

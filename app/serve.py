@@ -67,9 +67,12 @@ def _resolve(hook: str | StartHook) -> StartHook:
 def worker_app() -> Starlette:
     """uvicorn factory for multi-worker mode: each worker process loads the same settings and hooks."""
     from bot.config import load_settings
+    from bot.logs import configure_logging
 
     names = [h for h in os.environ.get(HOOKS_ENV, "").split(",") if h]
-    return build_app(load_settings(), [_resolve(h) for h in names])
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)  # a spawned worker starts unconfigured
+    return build_app(settings, [_resolve(h) for h in names])
 
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1, *,

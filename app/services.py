@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.clock import Clock, SystemClock
@@ -15,6 +16,7 @@ from bot.dispatcher import Dispatcher
 from bot.message_log import MessageLog
 from bot.processor import MessageProcessor
 from bot.state import build_state_store
+from bot.web.metrics import QUEUE_SOURCES
 from bot.write_behind import WriteBehind
 
 if TYPE_CHECKING:
@@ -56,7 +58,21 @@ def build_services(
     services.dispatcher = Dispatcher(build_root_router())
     services.processor = MessageProcessor(services, MessageLog(db))
     services.review_log = WriteBehind(db, UnansweredQuestion, name="review-log")
+    services.extras[QUEUE_SOURCES] = queue_sources(services)
     return services
+
+
+def queue_sources(services: Services) -> dict[str, Callable[[], int]]:
+    """What /metrics reports as queue depths: the write-behind logs and the report spool."""
+    from tracking.service import spool_of
+
+    processor = services.processor
+    review = services.review_log
+    return {
+        "message-log": lambda: processor.message_log.depth(),  # type: ignore[union-attr]
+        "review-log": lambda: review.depth() if review is not None else 0,
+        "report-spool": lambda: len(spool_of(services).pending()),
+    }
 
 
 def _load_retriever(settings: Settings):  # noqa: ANN202 - knowledge.retriever.Retriever

@@ -38,6 +38,7 @@ class WeComSettings:
     max_body_bytes: int = 64 * 1024
     reply_budget_s: float = 1.0
     http_timeout_s: float = 5.0
+    cards: str = "auto"  # auto | on | off: template cards with buttons, see bot/wecom/card_delivery.py
 
     @property
     def callback_ready(self) -> bool:
@@ -58,11 +59,24 @@ class ReminderSettings:
     quiet_start: str = "21:00"
     quiet_end: str = "08:00"
     off_days: list[str] = field(default_factory=list)  # ISO dates the office marks as off
+    holidays: str = "cn"  # cn: China's statutory holidays and 调休 working days (chinese-calendar); none
+    # Off the :00 and :30 marks, when WeCom's servers are busiest (its docs ask senders to avoid them).
     default_stages: list[dict[str, Any]] = field(
-        default_factory=lambda: [{"days_before": 7, "time": "09:30"}, {"days_before": 1, "time": "09:30"}]
+        default_factory=lambda: [{"days_before": 7, "time": "09:20"}, {"days_before": 1, "time": "09:20"}]
     )
-    escalation_time: str = "09:30"
+    escalation_time: str = "09:40"
     max_in_flight: int = 8
+    spread_minutes: int = 10  # a large roster's reminders spread over up to this many minutes
+
+
+@dataclass(frozen=True)
+class BackupSettings:
+    """The scheduler's daily backup of the embedded default (off by default)."""
+
+    enabled: bool = False
+    time: str = "02:30"
+    dir: Path = ROOT / "data" / "backups"
+    keep: int = 7
 
 
 @dataclass(frozen=True)
@@ -76,6 +90,8 @@ class Settings:
     data_dir: Path = ROOT / "data"
     tasks_file: Path = ROOT / "tasks.yaml"
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one JSON object per line)
+    metrics_token: str | None = None
     rate_limit_per_minute: int = 20
     dedupe_ttl_s: int = 86400
     conversation_ttl_s: int = 600
@@ -83,6 +99,7 @@ class Settings:
     wecom: WeComSettings = field(default_factory=WeComSettings)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    backup: BackupSettings = field(default_factory=BackupSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -104,9 +121,10 @@ ENV_KEYS: dict[str, tuple[str | None, str]] = {
     "REDIS_URL": (None, "redis_url"),
     "BOT_TIMEZONE": (None, "timezone"),
     "BOT_ADMIN_PASSWORD": (None, "admin_password"),
+    "BOT_METRICS_TOKEN": (None, "metrics_token"),
 }
 ENV_BY_PATH = {(f"{sec}.{key}" if sec else key): env for env, (sec, key) in ENV_KEYS.items()}
-SECRET_KEYS = {"secret", "token", "aes_key", "admin_password"}
+SECRET_KEYS = {"secret", "token", "aes_key", "admin_password", "metrics_token"}
 PLACEHOLDERS = {"changeme", "change-me", "your-secret", "xxx", "todo", "<secret>"}
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -138,8 +156,9 @@ def build_settings(raw: dict[str, Any]) -> Settings:
     wecom = _section(WeComSettings, raw.pop("wecom", None) or {}, "wecom")
     knowledge = _section(KnowledgeSettings, raw.pop("knowledge", None) or {}, "knowledge")
     reminders = _section(ReminderSettings, raw.pop("reminders", None) or {}, "reminders")
+    backup = _section(BackupSettings, raw.pop("backup", None) or {}, "backup")
     top = _section(Settings, raw, None)
-    settings = replace(top, wecom=wecom, knowledge=knowledge, reminders=reminders)
+    settings = replace(top, wecom=wecom, knowledge=knowledge, reminders=reminders, backup=backup)
     _validate(settings)
     return settings
 
@@ -231,11 +250,25 @@ def _validate(s: Settings) -> None:
         parse_off_days(r.off_days)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if r.holidays not in ("cn", "none"):
+        raise ConfigError("reminders.holidays: must be cn or none")
+    if not 0 <= r.spread_minutes <= 60:
+        raise ConfigError("reminders.spread_minutes: must be between 0 and 60")
+    if w.cards not in ("auto", "on", "off"):
+        raise ConfigError("wecom.cards: must be auto, on or off")
     for proxy in s.trusted_proxies:
         try:
             ipaddress.ip_network(str(proxy).strip(), strict=False)
         except ValueError:
             raise ConfigError(f"trusted_proxies: {proxy!r} is not an IP address or network") from None
+    if s.log_format not in {"text", "json"}:
+        raise ConfigError("log_format: must be text or json")
+    if s.metrics_token is not None and len(s.metrics_token) < 16:
+        raise ConfigError("BOT_METRICS_TOKEN: too short (at least 16 characters)")
+    if not _HHMM.match(s.backup.time):
+        raise ConfigError("backup.time: must be HH:MM")
+    if s.backup.keep < 1:
+        raise ConfigError("backup.keep: must be at least 1")
     if s.rate_limit_per_minute <= 0:
         raise ConfigError("rate_limit_per_minute: must be positive")
     if not 0 < s.knowledge.threshold < 1:

@@ -22,14 +22,21 @@ class IncomingMessage:
     event_key: str | None = None
     media_id: str | None = None
     pic_url: str | None = None
+    # template_card_event only: the card's task_id, the one-use code to update it, and the picks
+    # of a vote/multiple card as (question key, option ids) pairs.
+    task_id: str | None = None
+    response_code: str | None = None
+    card_type: str | None = None
+    selected: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def dedupe_key(self) -> str:
-        """MsgId for messages; FromUserName+CreateTime (+event) for events, as WeCom retries them."""
+        """MsgId for messages; FromUserName+CreateTime (+event, key, card) for events, as WeCom retries them."""
         if self.msg_id:
             key = f"m:{self.msg_id}"
         else:
-            key = f"e:{self.user}:{self.create_time}:{self.event or self.type}:{self.event_key or ''}"
+            card = f":{self.task_id}" if self.task_id else ""
+            key = f"e:{self.user}:{self.create_time}:{self.event or self.type}:{self.event_key or ''}{card}"
         if len(key) > MAX_DEDUPE_KEY:  # e.g. a `view` event's URL: keep the key within msg_key VARCHAR(160)
             key = "h:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
         return key
@@ -47,6 +54,9 @@ class Button:
     key: str
     label: str
     command: str
+    # What the card's buttons turn into once this one is tapped (None: the default, e.g. 撤回 -> 已撤回;
+    # "": leave the card as it is, for buttons that only show something, like 查看我的进度).
+    done_label: str | None = None
 
 
 class Reply(str):

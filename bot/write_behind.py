@@ -26,6 +26,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot import metrics
+
 if TYPE_CHECKING:
     from bot.db.database import Database
 
@@ -94,6 +96,7 @@ class WriteBehind:
             except SQLAlchemyError:
                 log.warning("%s: database unreachable, %d rows kept for retry", self._name, len(batch),
                             exc_info=True)
+                metrics.db_error(self._name)
                 return False
             self._pending = []
             return True
@@ -143,6 +146,10 @@ class WriteBehind:
             backoff = self._interval if ok else min(backoff * 2, 5.0)
             if not ok:
                 self._stop.wait(backoff)
+
+    def depth(self) -> int:
+        """Rows waiting to be written (queued and held for a retry), for the metrics."""
+        return self._queue.qsize() + len(self._pending)
 
     def close(self) -> None:
         self._stop.set()

@@ -1,5 +1,9 @@
 """Policy questions: the fallback for any text no other route took, plus "2" to pick and 有用/没用 feedback.
 
+Not confident but plausible: a 您是不是想问 list (a Reply with buttons; pick by number). Picking a
+candidate or saying 有用 teaches the knowledge base (knowledge.learning: +1 for question -> clause),
+没用 lowers it (-1); later similar questions answer from what was taught.
+
 The answer is the best clause with its heading path and document; close runners-up are listed with
 numbers, and the list is kept in the state store (its own key, so a report's pending follow-up in the
 conversation is never overwritten) for `conversation_ttl_s`. Declined questions go to
@@ -16,11 +20,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import metrics
 from bot.db.database import DatabaseUnavailable
 from bot.db.models import AnswerFeedback
 from bot.dispatcher import Router
 from bot.filters import any_text, normalize_command
 from knowledge import texts
+from knowledge.learning import LinkStore
 from knowledge.render import render_answer, render_hit
 from knowledge.retriever import Hit
 
@@ -66,7 +72,10 @@ def show_choice(msg: IncomingMessage, ctx: HandlerContext, choices: dict[str, An
     if not 1 <= n <= len(hits):
         return texts.CHOICE_OUT_OF_RANGE.format(n=len(hits))
     hit = hits[n - 1]
-    _remember_last(ctx, choices.get("question", ""), hit)
+    question = choices.get("question", "")
+    if choices.get("did_you_mean") and question:
+        _teach(ctx, question, hit, +1)  # the liaison says which clause the question meant
+    _remember_last(ctx, question, hit)
     others = [(i, h) for i, h in enumerate(hits, 1) if i != n]
     return render_hit(hit, others)
 
@@ -81,17 +90,26 @@ def feedback(msg: IncomingMessage, ctx: HandlerContext, helpful: bool) -> str:
                          section=last.get("section", "")[:512], answer_text=last.get("text", ""), helpful=helpful)
     if _store(ctx, row):
         ctx.state.delete(key)  # one vote per answer
+        if last.get("question") and last.get("text"):
+            _teach(ctx, last["question"], Hit(last["text"], last.get("doc", ""), last.get("section", ""), 0.0,
+                                             last.get("clause_id", "")), +1 if helpful else -1)
     return texts.FEEDBACK_THANKS if helpful else texts.FEEDBACK_SORRY
 
 
 @router.route(any_text, inline=True)
 def answer(msg: IncomingMessage, ctx: HandlerContext) -> str:
     question = msg.text
+    _learning(ctx)
     result = ctx.retriever.search(question, top=ctx.settings.knowledge.top)
+    metrics.answer(result)
     reply, choices = render_answer(result)
     choices_key = CHOICES_KEY.format(user=ctx.user)
     if not result.answered:
-        ctx.state.delete(choices_key)
+        if choices:  # 您是不是想问: the list stays on offer like runners-up, and a pick teaches
+            ctx.state.write({choices_key: ({"question": question, "hits": [asdict(h) for h in choices],
+                                            "did_you_mean": True}, ctx.settings.conversation_ttl_s)})
+        else:
+            ctx.state.delete(choices_key)
         if _WORTH_LOGGING.search(question):
             guess = result.best_guess
             assert ctx.services.review_log is not None, "review log not wired"
@@ -130,3 +148,25 @@ def _store(ctx: HandlerContext, row: AnswerFeedback) -> bool:
     except (SQLAlchemyError, DatabaseUnavailable):
         log.warning("questions: could not store %s for user %s", type(row).__name__, ctx.user, exc_info=True)
         return False
+
+
+def _learning(ctx: HandlerContext) -> LinkStore | None:
+    """The retriever's learning store, attached on first use (one per process, over ctx.db)."""
+    retriever = ctx.retriever
+    attach = getattr(retriever, "attach_learning", None)
+    if attach is None:
+        return None
+    if retriever.learning is None:
+        attach(LinkStore(ctx.db))
+    return retriever.learning
+
+
+def _teach(ctx: HandlerContext, question: str, hit: Hit, delta: int) -> None:
+    """Add `delta` to question -> clause; a database failure is logged and costs the user nothing."""
+    store = _learning(ctx)
+    if store is None or not hit.text:
+        return
+    try:
+        store.vote(question, hit.doc, hit.text, delta)
+    except (SQLAlchemyError, DatabaseUnavailable, ValueError):
+        log.warning("questions: could not store what user %s taught", ctx.user, exc_info=True)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.db.models import Person, Report, Task
 from bot.dispatcher import Router
 from bot.filters import in_state, msg_type, normalize_command, regex, text_equals, text_startswith
@@ -180,6 +181,8 @@ def _store(ctx: HandlerContext, person: Person, draft: ReportDraft, photos: list
         spool_report(services, userid=person.userid, text=draft.raw_text, msg_key=draft.source_msg_key,
                      today=today, draft=draft)
         return texts.SPOOLED
+    if created:
+        metrics.report("stored")
     for pid in photo_ids:
         services.background(fetch_photo, services, pid)
     after_db_success(services)

@@ -134,6 +134,10 @@ class ClauseIndex:
     def postings(self, gram: str) -> np.ndarray:
         return self._postings.get(gram, self._empty)
 
+    def bigrams(self) -> list[str]:
+        """Every two-character gram of the corpus (bodies and heading paths)."""
+        return [g for g in self._postings if len(g) == 2]
+
     def df(self, term: str) -> int:
         """Clauses that can contain `term`: exact for one or two characters, an upper bound beyond."""
         found = [len(self.postings(g)) for g in term_grams(term)]

@@ -4,7 +4,9 @@ Display form (what a phone shows): NFKC (full-width letters, digits and ASCII pu
 half-width, as in the shipped plans), Chinese marks 。、《》 kept, straight double quotes paired into
 “”, stray controls removed, and spaces between Chinese and Latin/digits dropped ("2022 年" -> "2022年").
 
-Index form (what is matched): the display form lower-cased, passed through the typo table, every run
+Index form (what is matched): the display form lower-cased, traditional characters folded to simplified
+(OpenCC t2s, so 黨外幹部 finds 党外干部; replies still show the document's own text), passed through
+the typo table, every run
 of punctuation and space turned into one "|" (no word or phrase matches across it), and Chinese
 numerals before a measure word turned into digits (两次 -> 2次).
 """
@@ -12,6 +14,7 @@ numerals before a measure word turned into digits (两次 -> 2次).
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 
 from knowledge.typos import fix_typos
@@ -32,6 +35,35 @@ _HALFWIDTH_CJK_PUNCT = str.maketrans(
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _MEASURES = "次篇个项名人天周月年条批期场轮回家所户份类"
 _NUMERAL = re.compile(rf"(?<![第统唯万])([零〇一二两三四五六七八九十百]{{1,4}})(?=季度|[{_MEASURES}])")
+
+
+_fold_lock = threading.Lock()
+_folder: tuple[object, frozenset[str]] | None = None  # (OpenCC t2s converter, characters it changes)
+
+
+def _t2s() -> tuple[object, frozenset[str]]:
+    """The converter and the set of characters it changes, made once (about 20 ms): most text has
+    none of them, and a set test is far cheaper than a conversion (60 µs per 100 characters)."""
+    global _folder
+    if _folder is None:
+        with _fold_lock:
+            if _folder is None:
+                import opencc
+
+                converter = opencc.OpenCC("t2s")
+                chars = [chr(c) for c in range(0x3400, 0xA000)]
+                converted = converter.convert("\n".join(chars)).split("\n")
+                changed = frozenset(a for a, b in zip(chars, converted, strict=False) if a != b)
+                _folder = (converter, changed)
+    return _folder
+
+
+def fold_traditional(text: str) -> str:
+    """Traditional characters to simplified (OpenCC t2s), for matching only."""
+    converter, changed = _t2s()
+    if changed.isdisjoint(text):
+        return text
+    return converter.convert(text)  # type: ignore[attr-defined]
 
 
 def display_text(text: str) -> str:
@@ -86,7 +118,7 @@ def _numeral_to_digits(match: re.Match[str]) -> str:
 
 def index_text(text: str) -> str:
     """The matching form of any text (clause, heading, question or synonym)."""
-    text = display_text(text).lower()
+    text = fold_traditional(display_text(text).lower())
     text = _NON_WORD.sub(BREAK, fix_typos(text)).strip(BREAK)
     return _NUMERAL.sub(_numeral_to_digits, text)  # after the punctuation is gone, as for question words
 

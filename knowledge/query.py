@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from weakref import WeakKeyDictionary
 
-from knowledge.normalize import display_text, index_token
-from knowledge.synonyms import SynonymTable
+from knowledge.normalize import display_text, fold_traditional, index_token
+from knowledge.synonyms import SYNONYM_FACTOR, SynonymTable
 from knowledge.tokenizer import cut
 from knowledge.typos import fix_typos
 
@@ -24,7 +24,7 @@ STOPWORDS = frozenset(
     "我 我们 你 您 你们 他 她 它 他们 咱 咱们 俺 大家 自己 这 那 这个 那个 这些 那些 这里 那里 "
     "是 就 都 也 还 又 再 才 和 与 及 跟 同 或 或者 在 对 给 把 被 让 从 向 于 上 里 中 个 些 点 一些 有点 "
     "一点 到底 究竟 具体 主要 关于 有关 相关 方面 之类 等等 什么样 的话 呢 还是 就是 一般 平时 现在 目前 "
-    "今年 老师 书记 主任 麻烦 谢谢 你好 您好".split()
+    "今年 老师 书记 主任 麻烦 谢谢 你好 您好 一个 1个".split()
 )
 QUESTION_WORDS = frozenset(
     "怎么 怎样 怎么样 如何 咋 咋办 怎么办 咋整 怎么做 咋做 怎么弄 为什么 为啥 什么 啥 啥子 哪 哪些 哪个 哪里 "
@@ -72,7 +72,6 @@ class QueryPlan:
         return tuple(t for t in self.terms if t.kind == CONTENT)
 
 
-SYNONYM_FACTOR = 0.9
 WORD_MEMO = 8192  # words whose analysis is remembered: liaisons ask about the same few hundred words
 
 # Pure functions of a word, remembered (thread-safe) because each costs microseconds and words recur.
@@ -80,7 +79,7 @@ _index_token = lru_cache(maxsize=WORD_MEMO)(index_token)
 
 
 def _tokens(question: str) -> list[str]:
-    text = fix_typos(display_text(question).lower())
+    text = fix_typos(fold_traditional(display_text(question).lower()))
     out: list[str] = []
     for word in cut(text):
         if out and (_HOW_MANY.match(out[-1] + word) or out[-1] + word in QUESTION_WORDS):
@@ -161,18 +160,19 @@ def _term(text: str, kind: str, synonyms: SynonymTable) -> Term:
 
 def _describe_term(text: str, kind: str, synonyms: SynonymTable) -> Term:
     """The term of one word: its equivalents from the synonym table, also for synonym phrases inside it."""
-    alts = set(synonyms.alternatives(text))
+    alts = {a: synonyms.factor(text, a) for a in synonyms.alternatives(text)}
     if len(text) >= 3:  # "统战工作" also as "统一战线工作": swap a synonym phrase inside a longer word
         for size in range(min(len(text) - 1, synonyms.max_phrase_len), 1, -1):
             for start in range(len(text) - size + 1):
                 part = text[start:start + size]
                 for alt in synonyms.alternatives(part):
                     if len(alt) >= 2:
-                        alts.add(text[:start] + alt + text[start + size:])
-    alts.discard(text)
+                        whole = text[:start] + alt + text[start + size:]
+                        alts[whole] = max(alts.get(whole, 0.0), synonyms.factor(part, alt))
+    alts.pop(text, None)
     if kind != CONTENT:
-        alts = {a for a in alts if a not in QUESTION_WORDS and not _HOW_MANY.match(a)}
-    return Term(text=text, kind=kind, alternatives=tuple((a, SYNONYM_FACTOR) for a in sorted(alts)))
+        alts = {a: f for a, f in alts.items() if a not in QUESTION_WORDS and not _HOW_MANY.match(a)}
+    return Term(text=text, kind=kind, alternatives=tuple((a, alts[a] or SYNONYM_FACTOR) for a in sorted(alts)))
 
 
 def analyse(question: str, synonyms: SynonymTable) -> QueryPlan:

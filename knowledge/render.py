@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from bot.messages import Button, Reply
 from knowledge import texts
 from knowledge.retriever import Hit, SearchResult
 
@@ -62,8 +63,23 @@ def render_hit(hit: Hit, others: Sequence[tuple[int, Hit]] = (), limit: int = MA
     return _fit(hit.text, tail, limit)
 
 
+def render_did_you_mean(hits: Sequence[Hit], limit: int = MAX_REPLY_BYTES) -> Reply:
+    """您是不是想问 with numbered candidates: a Reply of kind did_you_mean whose buttons stand for
+    "1", "2", … (the text twin is the numbered list, which is what a user without cards types)."""
+    lines = [texts.DID_YOU_MEAN_HEADER]
+    lines += [texts.DID_YOU_MEAN_ITEM.format(n=n, preview=preview(h.text)) for n, h in enumerate(hits, 1)]
+    lines.append(texts.DID_YOU_MEAN_FOOTER)
+    buttons = tuple(Button(key=f"kb_pick_{n}", label=f"{n}. {preview(h.text, 14)}", command=str(n))
+                    for n, h in enumerate(hits, 1))
+    return Reply(_fit("\n".join(lines), "", limit), kind="did_you_mean", title=texts.DID_YOU_MEAN_TITLE,
+                 buttons=buttons)
+
+
 def render_answer(result: SearchResult, limit: int = MAX_REPLY_BYTES) -> tuple[str, list[Hit]]:
-    """The reply to a question and the numbered choices it offers (first = the answer shown)."""
+    """The reply to a question and the numbered choices it offers (first = the answer shown; for a
+    did-you-mean list, the candidates)."""
+    if not result.answered and result.did_you_mean:
+        return render_did_you_mean(result.did_you_mean, limit), list(result.did_you_mean)
     if not result.answered or not result.hits:
         return render_decline(result), []
     others = runners_up(result)

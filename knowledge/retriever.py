@@ -1,5 +1,12 @@
 """The knowledge base as the rest of the bot sees it: load a corpus folder, answer questions, reload.
 
+Three outcomes (SearchResult.outcome): a confident answer, when the best clause scores at least the
+threshold and the words the plans never use are at most ANSWER_UNKNOWN_MAX of the question's weight;
+a short 您是不是想问 list (`did_you_mean`) when the best is not confident but plausible (at least
+SUGGEST_FLOOR, unknown share at most SUGGEST_UNKNOWN_MAX); else an honest decline with topics. The
+bounds were fitted on labelled question sets (bench/measure_answers.py prints precision and recall
+across thresholds). What liaisons and the office taught (knowledge.learning) comes first.
+
 `search` is pure CPU over an immutable snapshot (clauses, n-gram index, synonym table); `reload`
 builds a new snapshot and swaps one reference, so questions in flight finish on the old one and no
 lock is needed on the read path.
@@ -9,25 +16,28 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
 from knowledge.index import ClauseIndex
 from knowledge.ingest import LoadReport, load_corpus
-from knowledge.query import analyse
-from knowledge.ranker import Ranker
+from knowledge.query import CONTENT, QueryPlan, analyse
+from knowledge.ranker import Ranker, Scored, term_weight
 from knowledge.segment import Clause
+from knowledge.slips import SlipFixer
 from knowledge.synonyms import SynonymTable
 from knowledge.typos import fix_typos
 
 if TYPE_CHECKING:
     from bot.config import KnowledgeSettings
+    from knowledge.learning import Link, LinkStore
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +46,13 @@ RUNNER_UP_FLOOR = 0.8  # runners-up shown only while at least this share of the 
 MAX_SUGGESTIONS = 3
 ANSWER_CACHE_SIZE = 4096
 MAX_QUESTION_CHARS = 200  # a pasted essay is not a question; this also bounds the work per message
+SUGGEST_FLOOR = 0.15  # below this even the best clause is not worth offering
+SUGGEST_SHARE = 0.5  # a runner-up is offered only while at least this share of the best one's score
+ANSWER_UNKNOWN_MAX = 0.4  # share of the question's weight in words the plans never use, above which
+SUGGEST_UNKNOWN_MAX = 0.45  # ... no answer is confident, and ... no list is offered
+SLIP_ONLY = 0.5  # a word known only through a typing-slip variant counts this much as unknown
+ANSWER, SUGGEST, DECLINE = "answer", "suggest", "decline"
+_HAN = re.compile(r"[\u4e00-\u9fff]")  # a list needs two Chinese characters of content: "2" is no question
 
 
 @dataclass(frozen=True)
@@ -54,17 +71,35 @@ class SearchResult:
     hits: list[Hit]
     suggestions: list[str]
     best_guess: Hit | None = None  # when declined: the nearest clause, for the office's review only
+    did_you_mean: list[Hit] = field(default_factory=list)  # 您是不是想问 candidates, when not answered
+    confidence: float = 0.0  # the best score, 0 when the unknown-word gate rules an answer out
+    unknown_share: float = 0.0  # share of the question's weight in words the plans never use
+    learned: str = ""  # "answer" / "not_in_plans" when a taught link decided, else ""
+
+    @property
+    def outcome(self) -> str:
+        """answer, suggest (a did-you-mean list) or decline."""
+        return ANSWER if self.answered else SUGGEST if self.did_you_mean else DECLINE
 
 
 @dataclass(frozen=True)
 class _Snapshot:
     index: ClauseIndex
     ranker: Ranker
+    slips: SlipFixer
     synonyms: SynonymTable
     topics: tuple[str, ...]
     top_topics: tuple[str, ...]  # top-level headings only, the fallback suggestions
     report: LoadReport
     answers: AnswerCache = field(default_factory=lambda: AnswerCache(ANSWER_CACHE_SIZE))
+    _numbers: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def numbers(self) -> dict[tuple[str, str], int]:
+        """(document, clause text) -> clause number, made on first use (taught links name clauses so)."""
+        if not self._numbers:
+            for number, clause in enumerate(self.index.clauses):
+                self._numbers.setdefault((clause.doc, clause.text), number)
+        return self._numbers
 
 
 class AnswerCache:
@@ -75,17 +110,17 @@ class AnswerCache:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[tuple[str, int], SearchResult] = OrderedDict()
+        self._items: OrderedDict[tuple[str, int, int], SearchResult] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, int]) -> SearchResult | None:
+    def get(self, key: tuple[str, int, int]) -> SearchResult | None:
         with self._lock:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, int], result: SearchResult) -> None:
+    def put(self, key: tuple[str, int, int], result: SearchResult) -> None:
         with self._lock:
             self._items[key] = result
             self._items.move_to_end(key)
@@ -131,6 +166,7 @@ class Retriever:
         self._extra_synonyms = dict(synonyms or {})
         self._fixed_clauses: list[Clause] | None = None
         self._reload_lock = threading.Lock()
+        self.learning: LinkStore | None = None
         self._snapshot = self._build()
 
     @classmethod
@@ -151,8 +187,16 @@ class Retriever:
         self._extra_synonyms = dict(synonyms or {})
         self._fixed_clauses = list(clauses)
         self._reload_lock = threading.Lock()
+        self.learning = None
         self._snapshot = self._build()
         return self
+
+    def attach_learning(self, store: LinkStore) -> None:
+        """Answer from what liaisons and the office taught (and re-find its clauses on every reload)."""
+        with self._reload_lock:
+            if self.learning is None:
+                store.relink(self._snapshot.index.clauses)
+                self.learning = store
 
     def _build(self) -> _Snapshot:
         if self._fixed_clauses is not None:
@@ -163,7 +207,7 @@ class Retriever:
             clauses, report = loaded.clauses, loaded.report
         index = ClauseIndex(clauses)
         table = SynonymTable.build(self._extra_synonyms)
-        snapshot = _Snapshot(index, Ranker(index), table, *_topics(clauses), report)
+        snapshot = _Snapshot(index, Ranker(index), SlipFixer(index), table, *_topics(clauses), report)
         _freeze_heap()
         return snapshot
 
@@ -172,6 +216,8 @@ class Retriever:
         with self._reload_lock:
             snapshot = self._build()
             self._snapshot = snapshot
+            if self.learning is not None:
+                self.learning.relink(snapshot.index.clauses)
         return snapshot.report
 
     @property
@@ -187,9 +233,10 @@ class Retriever:
         return list(self._snapshot.topics)
 
     def search(self, question: str, top: int = 3) -> SearchResult:
-        """Best clauses for a question, or answered=False with nearby topics when nothing is confident."""
+        """Best clauses for a question: a confident answer, a did-you-mean list, or a decline."""
         snap = self._snapshot
-        key = (question, top)
+        version = self.learning.current_version() if self.learning is not None else 0
+        key = (question, top, version)
         cached = snap.answers.get(key)
         if cached is not None:
             return cached
@@ -197,16 +244,118 @@ class Retriever:
         snap.answers.put(key, result)
         return result
 
+    def _plan(self, snap: _Snapshot, question: str) -> QueryPlan:
+        return snap.slips.expand(analyse(question[:MAX_QUESTION_CHARS], snap.synonyms))
+
+    @staticmethod
+    def unknown_share(snap: _Snapshot, plan: QueryPlan) -> float:
+        """The share of the question's content weight in words no clause has, itself or through a
+        synonym (words known only through a typing-slip variant count SLIP_ONLY): high for questions
+        about something else (社保, 天气), which the plans' words around them must not answer."""
+        from knowledge.slips import SLIP_FACTOR
+
+        index = snap.index
+        total = unknown = 0.0
+        for term in plan.terms:
+            if term.kind != CONTENT:
+                continue
+            weight = term_weight(term, index)
+            total += weight
+            if index.df(term.text) > 0 or any(index.df(a) > 0 for a, f in term.alternatives if f > SLIP_FACTOR):
+                continue
+            unknown += weight * (SLIP_ONLY if any(index.df(a) > 0 for a, _ in term.alternatives) else 1.0)
+        return unknown / total if total else 1.0
+
     def _search(self, snap: _Snapshot, question: str, top: int) -> SearchResult:
-        plan = analyse(question[:MAX_QUESTION_CHARS], snap.synonyms)
-        ranked = snap.ranker.rank(plan, limit=max(top, 1), floor=self.threshold * RUNNER_UP_FLOOR)
-        hits = [self._hit(snap, s.number, s.score) for s in ranked[:max(top, 1)]]
-        if not hits or hits[0].score < self.threshold:
-            guess = hits[0] if hits else None
-            return SearchResult(question, False, [], self._suggest(snap, plan.content), guess)
-        floor = self.threshold * RUNNER_UP_FLOOR
-        kept = [hits[0]] + [h for h in hits[1:top] if h.score >= floor]
-        return SearchResult(question, True, kept, [])
+        plan = self._plan(snap, question)
+        limit = max(top, 1)
+        ranked = snap.ranker.rank(plan, limit=limit, floor=SUGGEST_FLOOR)
+        unknown = self.unknown_share(snap, plan)
+        links = self.learning.lookup(question) if self.learning is not None else ()
+        if links:
+            taught = self._taught(snap, question, plan, ranked, links, limit, unknown)
+            if taught is not None:
+                return taught
+        return self._decide(snap, question, plan, ranked, limit, unknown)
+
+    def _decide(self, snap: _Snapshot, question: str, plan: QueryPlan, ranked: list[Scored], limit: int,
+                unknown: float, barred: frozenset[int] = frozenset()) -> SearchResult:
+        """The three outcomes from the ranked clauses (`barred`: clauses 没用 ruled out as answers)."""
+        hits = [self._hit(snap, s.number, s.score) for s in ranked[:limit]]
+        best = hits[0].score if hits else 0.0
+        confidence = best if unknown <= ANSWER_UNKNOWN_MAX else 0.0
+        if hits and confidence >= self.threshold and ranked[0].number not in barred:
+            floor = self.threshold * RUNNER_UP_FLOOR
+            kept = [hits[0]] + [h for h in hits[1:limit] if h.score >= floor]
+            return SearchResult(question, True, kept, [], confidence=confidence, unknown_share=unknown)
+        guess = hits[0] if hits else None
+        offered: list[Hit] = []
+        if best >= SUGGEST_FLOOR and unknown <= SUGGEST_UNKNOWN_MAX and len(_HAN.findall(plan.content)) >= 2:
+            offered = [h for h in hits if h.score >= max(SUGGEST_FLOOR, best * SUGGEST_SHARE)]
+        return SearchResult(question, False, [], [] if offered else self._suggest(snap, plan.content), guess,
+                            did_you_mean=offered, confidence=confidence, unknown_share=unknown)
+
+    def _taught(self, snap: _Snapshot, question: str, plan: QueryPlan, ranked: list[Scored],
+                links: tuple[Link, ...], limit: int, unknown: float) -> SearchResult | None:
+        """The result a taught link decides, or None (nothing taught applies to these clauses)."""
+        from knowledge.learning import NONE
+
+        numbers = snap.numbers()
+        scores = {s.number: s.score for s in ranked}
+        good = sorted(((link.weight, numbers[(link.doc, link.clause_text)]) for link in links
+                       if link.weight > 0 and link.verdict != NONE and (link.doc, link.clause_text) in numbers),
+                      reverse=True)
+        refused = max((link.weight for link in links if link.verdict == NONE), default=0)
+        if refused > 0 and (not good or refused >= good[0][0]):
+            return SearchResult(question, False, [], self._suggest(snap, plan.content), None,
+                                unknown_share=unknown, learned="not_in_plans")
+        if good:
+            number = good[0][1]
+            first = self._hit(snap, number, max(scores.get(number, 0.0), self.threshold))
+            others = [self._hit(snap, s.number, s.score) for s in ranked
+                      if s.number != number and s.score >= self.threshold * RUNNER_UP_FLOOR][:limit - 1]
+            return SearchResult(question, True, [first, *others], [], confidence=first.score,
+                                unknown_share=unknown, learned="answer")
+        barred = frozenset(numbers[(x.doc, x.clause_text)] for x in links
+                           if x.weight < 0 and (x.doc, x.clause_text) in numbers)
+        if barred:
+            return self._decide(snap, question, plan, ranked, limit, unknown, barred)
+        return None
+
+    def explain(self, question: str, top: int = 10) -> dict[str, Any]:
+        """How a question is searched, for the console's 命中测试 page: {question, outcome, threshold,
+        suggest_floor, unknown_share, unknown_max, learned, terms: [{word, kind, weight, known,
+        alternatives: [{text, factor, kind (synonym | colloquial | slip)}]}], clauses: [{rank, doc,
+        section, text, score, coverage, bigrams, fuzzy, matched: [words and equivalents found]}]}.
+        `outcome` is what `search` decides (answer / suggest / decline); the ranking is shown to
+        `top` places whatever the outcome."""
+        from knowledge.slips import SLIP_FACTOR
+        from knowledge.synonyms import COLLOQUIAL_FACTOR
+
+        snap = self._snapshot
+        plan = self._plan(snap, question)
+        result = self.search(question, top=max(1, self.default_top))
+        index = snap.index
+
+        def kind(factor: float) -> str:
+            return "slip" if factor <= SLIP_FACTOR else "colloquial" if factor <= COLLOQUIAL_FACTOR else "synonym"
+
+        terms = [{"word": t.text, "kind": t.kind, "weight": round(term_weight(t, index), 3),
+                  "known": index.df(t.text) > 0,
+                  "alternatives": [{"text": a, "factor": f, "kind": kind(f)} for a, f in t.alternatives
+                                   if index.df(a) > 0]} for t in plan.terms]
+        clauses = []
+        for rank, scored in enumerate(snap.ranker.rank(plan, limit=top), 1):
+            clause = index.clauses[scored.number]
+            text = index.bodies[scored.number] + "|" + index.heads[scored.number]
+            matched = [form for t in plan.terms for form, _ in ((t.text, 1.0), *t.alternatives) if form in text]
+            clauses.append({"rank": rank, "doc": clause.doc, "section": clause.section, "text": clause.text,
+                            "score": scored.score, "coverage": scored.coverage, "bigrams": scored.bigrams,
+                            "fuzzy": scored.fuzzy, "matched": list(dict.fromkeys(matched))})
+        return {"question": question, "outcome": result.outcome, "threshold": self.threshold,
+                "suggest_floor": SUGGEST_FLOOR, "unknown_share": round(result.unknown_share, 3),
+                "unknown_max": ANSWER_UNKNOWN_MAX, "learned": result.learned, "terms": terms, "clauses": clauses,
+                "answer": [asdict(h) for h in result.hits], "did_you_mean": [asdict(h) for h in result.did_you_mean]}
 
     @staticmethod
     def _hit(snap: _Snapshot, number: int, score: float) -> Hit:

@@ -9,8 +9,27 @@ everything else that 社区 is like).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
+from pathlib import Path
 
 from knowledge.normalize import index_text
+
+COLLOQUIAL = Path(__file__).resolve().parent / "lexicon" / "colloquial.txt"
+SYNONYM_FACTOR = 0.9  # an entry of the built-in or the office's table
+COLLOQUIAL_FACTOR = 0.75  # an everyday paraphrase from lexicon/colloquial.txt: looser, so it counts less
+
+
+@lru_cache(maxsize=1)
+def colloquial_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """lexicon/colloquial.txt: `official: everyday everyday …` per line, '#' starts a comment."""
+    entries = []
+    for line in COLLOQUIAL.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, _, rest = line.partition(":")
+        entries.append((key.strip(), tuple(rest.split())))
+    return tuple(entries)
 
 DEFAULT_SYNONYMS: dict[str, list[str]] = {
     # time and frequency
@@ -105,15 +124,21 @@ DEFAULT_SYNONYMS: dict[str, list[str]] = {
 
 
 class SynonymTable:
-    """Equivalents of a word, all in index form (see knowledge.normalize.index_text)."""
+    """Equivalents of a word, all in index form (see knowledge.normalize.index_text), each with the
+    factor a match through it earns (the best of the entries that make two words equivalent)."""
 
-    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]]) -> None:
-        neighbours: dict[str, set[str]] = {}
-        for key, values in entries:
-            group = {index_text(w) for w in [key, *values]} - {""}
-            for word in group:
-                neighbours.setdefault(word, set()).update(group - {word})
-        self._neighbours = {w: frozenset(alts) for w, alts in neighbours.items()}
+    def __init__(self, entries: Iterable[tuple[str, Iterable[str]]],
+                 loose: Iterable[tuple[str, Iterable[str]]] = ()) -> None:
+        weighted: dict[str, dict[str, float]] = {}
+        for factor, source in ((SYNONYM_FACTOR, entries), (COLLOQUIAL_FACTOR, loose)):
+            for key, values in source:
+                group = {index_text(w) for w in [key, *values]} - {""}
+                for word in group:
+                    mine = weighted.setdefault(word, {})
+                    for other in group - {word}:
+                        mine[other] = max(mine.get(other, 0.0), factor)
+        self._weighted = weighted
+        self._neighbours = {w: frozenset(alts) for w, alts in weighted.items()}
         self.phrases = frozenset(w for w in self._neighbours if len(w) >= 2)
         self.max_phrase_len = max((len(p) for p in self.phrases), default=0)
 
@@ -125,11 +150,15 @@ class SynonymTable:
             if isinstance(values, str):
                 values = [values]
             entries.append((str(key), [str(v) for v in values or []]))
-        return cls(entries)
+        return cls(entries, colloquial_entries() if defaults else ())
 
     def alternatives(self, word: str) -> frozenset[str]:
         """Equivalents of `word` (index form), not including the word itself."""
         return self._neighbours.get(word, frozenset())
+
+    def factor(self, word: str, alternative: str) -> float:
+        """The factor of a match of `word` through `alternative` (0 when they are not equivalent)."""
+        return self._weighted.get(word, {}).get(alternative, 0.0)
 
     def __contains__(self, word: object) -> bool:
         return word in self._neighbours

@@ -18,3 +18,9 @@ FEEDBACK_NOTHING = "还没有可以评价的回答。请先提问，例如「统
 
 ASK_QUESTION = "问：{question}"
 ASK_HIT = "{n}. {text}\n   出处：《{doc}》{section}（相关度 {score:.2f}）"
+
+DID_YOU_MEAN_HEADER = "没有找到确定的答案。您是不是想问："
+DID_YOU_MEAN_ITEM = "{n}. {preview}"
+DID_YOU_MEAN_FOOTER = "回复数字查看对应条目；都不是的话，换个说法再问，或联系街道统战办。"
+DID_YOU_MEAN_TITLE = "您是不是想问"
+ASK_DID_YOU_MEAN = "没有确定的答案，您是不是想问："

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot import metrics
 from bot.db.models import Person
 from scheduler import texts
 from scheduler.delivery import BatchJournal, BatchSender, ClaimRequest, DeliveryLog, Outcome
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from bot.context import Services
 
 log = logging.getLogger(__name__)
+NOT_REMINDERS = frozenset({"not-due", "on-track"})  # considered, nothing to send: not counted
 
 
 @dataclass
@@ -95,6 +97,8 @@ class ReminderEngine:
             self._notify_office(report)
         report.seconds = time.monotonic() - started
         counts = report.counts()
+        if not dry_run:
+            metrics.reminders({s: n for s, n in counts.items() if s not in NOT_REMINDERS})
         if due or report.escalations or report.undelivered:
             log.info("reminder pass at %s: %s, %d escalations, %d undelivered, %d API calls in %.2fs",
                      now.isoformat(), counts, len(report.escalations), len(report.undelivered), report.calls,

@@ -7,6 +7,7 @@ sent by the delivery step). The staleness rule is in scheduler/stages.py.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -32,6 +33,18 @@ MAX_ATTEMPTS = 5  # passes that may try one delivery row before it is given up a
 RETRY_AFTER = {1: timedelta(minutes=2), 2: timedelta(minutes=6), 3: timedelta(minutes=14), 4: timedelta(minutes=30)}
 PENDING_LEASE = timedelta(minutes=15)  # a row still pending this long was orphaned by a crashed process
 QUERY_CHUNK = 1000
+SPREAD_PEOPLE_PER_MINUTE = 200  # a roster this large spreads its reminders over one more minute
+
+
+def spread_offset(userid: str, people: int, max_minutes: int) -> timedelta:
+    """How long after a stage's instant this person's reminder goes out: 0 for a small roster, else a
+    stable per-person offset within min(max_minutes, people / 200) minutes, so a large roster does not
+    hit WeCom in one burst on the minute."""
+    window_s = 60 * min(max_minutes, people // SPREAD_PEOPLE_PER_MINUTE)
+    if window_s <= 0:
+        return timedelta(0)
+    digest = int(hashlib.sha256(userid.encode()).hexdigest()[:8], 16)
+    return timedelta(seconds=digest % window_s)
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -102,8 +115,9 @@ class ReminderPlanner:
     def __init__(self, settings: Settings) -> None:
         r = settings.reminders
         self.tz = settings.tz
-        self.rules = QuietRules.build(self.tz, r.quiet_start, r.quiet_end, r.off_days)
+        self.rules = QuietRules.build(self.tz, r.quiet_start, r.quiet_end, r.off_days, r.holidays)
         self.default_stages = list(r.default_stages)
+        self.spread_minutes = r.spread_minutes
 
     def stages_of(self, task: Task) -> list[StageSpec]:
         return parse_stages(task.reminder_stages, self.default_stages)
@@ -153,6 +167,9 @@ class ReminderPlanner:
                                  stage.key if stage else None, done, task.target, "not-due")
                 if stage is None:
                     pass
+                elif stage.send_at <= now < stage.send_at + spread_offset(p.userid, len(who), self.spread_minutes) \
+                        and p.userid not in rows:
+                    cand.stage = None  # within the roster's spread: a later pass sends it
                 elif done >= task.target:
                     cand.status = "on-track"
                 elif p.userid in rows:

@@ -8,7 +8,13 @@ The staleness rule (what a pass may still send) lives here so it is tested direc
   superseded (a service that was down for a week sends one reminder, not two);
 * nothing goes out while the pass instant is in quiet hours or on an off day; a stage that fell
   there goes out at the first allowed instant after it (which is `next_allowed(stage_instant)`),
-  unless that is past the period's end (then it is stale, see above).
+  unless that is past the period's end: then it moves to the previous working day at the stage's
+  time (`previous_allowed`), so a deadline inside a holiday is still announced before it; only a
+  stage with no allowed day left in the period is stale.
+
+Off days are the office's own (`reminders.off_days`) plus, with `reminders.holidays: cn`, China's
+statutory holidays, weekends and 调休 working days from the maintained chinese-calendar package;
+a year that package does not know yet falls back to Monday–Friday.
 """
 
 from __future__ import annotations
@@ -19,12 +25,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 
+import chinese_calendar
+
 from bot.config import ConfigError
 from bot.offdays import parse_off_days
 from bot.periods import Period
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 ESCALATION_STAGE = "escalation"
+HOLIDAY_CALENDARS = ("cn", "none")
+
+
+def cn_workday(d: date) -> bool:
+    """A working day in mainland China (holidays and 调休 included); Mon–Fri outside the package's years."""
+    try:
+        return bool(chinese_calendar.is_workday(d))
+    except NotImplementedError:
+        return d.weekday() < 5
 
 
 def parse_hhmm(value: str) -> time:
@@ -82,21 +99,27 @@ class QuietRules:
     quiet_end: time | None = None
     off_dates: frozenset[date] = frozenset()
     off_weekdays: frozenset[int] = frozenset()
+    holidays: str = "none"  # cn: China's statutory calendar on top of the office's off days
 
     @classmethod
-    def build(cls, tz: tzinfo, quiet_start: str, quiet_end: str, off_days: Iterable[str]) -> QuietRules:
+    def build(cls, tz: tzinfo, quiet_start: str, quiet_end: str, off_days: Iterable[str],
+              holidays: str = "none") -> QuietRules:
         """From settings strings; off days are ISO dates or weekday names ('sat', 'sunday', '周日')."""
         try:
             dates, weekdays = parse_off_days(off_days)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+        if holidays not in HOLIDAY_CALENDARS:
+            raise ConfigError("reminders.holidays: must be cn or none")
         start, end = parse_hhmm(quiet_start), parse_hhmm(quiet_end)
         if start == end:
-            return cls(tz, None, None, dates, weekdays)
-        return cls(tz, start, end, dates, weekdays)
+            return cls(tz, None, None, dates, weekdays, holidays)
+        return cls(tz, start, end, dates, weekdays, holidays)
 
     def is_off_day(self, d: date) -> bool:
-        return d in self.off_dates or d.weekday() in self.off_weekdays
+        if d in self.off_dates or d.weekday() in self.off_weekdays:
+            return True
+        return self.holidays == "cn" and not cn_workday(d)
 
     def in_quiet_hours(self, t: time) -> bool:
         if self.quiet_start is None or self.quiet_end is None:
@@ -127,6 +150,22 @@ class QuietRules:
             return local
         raise ValueError("no allowed sending time within three years: check reminders.off_days")
 
+    def previous_allowed(self, instant: datetime, *, not_before: date) -> datetime | None:
+        """The same local time on the latest allowed day before `instant`'s day (clamped out of quiet
+        hours within that day), or None when no such day falls on or after `not_before`."""
+        local = instant.astimezone(self.tz)
+        day = local.date() - timedelta(days=1)
+        while day >= not_before:
+            if not self.is_off_day(day):
+                candidate = datetime.combine(day, local.time(), tzinfo=self.tz)
+                if self.allowed(candidate):
+                    return candidate
+                later = self.next_allowed(candidate)
+                if later.astimezone(self.tz).date() == day:
+                    return later
+            day -= timedelta(days=1)
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class DueStage:
@@ -153,21 +192,33 @@ def live_stage(
     local_day = now.astimezone(rules.tz).date()
     if not period.contains(local_day):
         return None
-    passed = [(s.instant(period, rules.tz), s) for s in specs]
-    passed = [(t, s) for t, s in passed if t <= now]
+    passed = []
+    for s in specs:
+        moved = moved_instant(s, period, rules)
+        if moved is not None and moved[0] <= now:
+            passed.append((moved, s))
     if not passed:
         return None
-    nominal, spec = max(passed, key=lambda ts: (ts[0], -ts[1].days_before))
-    send_at = rules.next_allowed(nominal)
-    if send_at.astimezone(rules.tz).date() > period.end:
-        return None
+    (nominal, send_at), spec = max(passed, key=lambda ms: (ms[0][0], -ms[1].days_before))
     return DueStage(spec, period, nominal, send_at)
+
+
+def moved_instant(spec: StageSpec, period: Period, rules: QuietRules) -> tuple[datetime, datetime] | None:
+    """(when the stage counts as come, when it may go out). Normally (nominal, first allowed instant
+    after it); when that is past the period's end, both are the previous working day at the stage's
+    time; None when no allowed day is left in the period for it."""
+    nominal = spec.instant(period, rules.tz)
+    send_at = rules.next_allowed(nominal)
+    if send_at.astimezone(rules.tz).date() <= period.end:
+        return nominal, send_at
+    earlier = rules.previous_allowed(nominal, not_before=period.start)
+    return None if earlier is None else (earlier, earlier)
 
 
 def next_stage_instant(specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules) -> datetime | None:
     """The next deferred send instant after `now` within `period`, for logging and wake-ups."""
-    future = [rules.next_allowed(s.instant(period, rules.tz)) for s in specs if s.instant(period, rules.tz) > now]
-    future = [t for t in future if t.astimezone(rules.tz).date() <= period.end]
+    moved = [moved_instant(s, period, rules) for s in specs]
+    future = [m[1] for m in moved if m is not None and m[0] > now]
     return min(future) if future else None
 
 

@@ -164,12 +164,24 @@ def clock() -> FixedClock:
     return FixedClock(DEFAULT_NOW)
 
 
-def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+# The reminder defaults before issue 13 (09:30, no statutory holidays, no spread): the dates and times
+# of the tests written against them. Tests of today's defaults pass `reminders=` or use build_settings.
+LEGACY_REMINDERS: dict[str, object] = {
+    "holidays": "none",
+    "default_stages": [{"days_before": 7, "time": "09:30"}, {"days_before": 1, "time": "09:30"}],
+    "escalation_time": "09:30",
+    "spread_minutes": 0,
+}
+
+
+def make_settings(tmp_path: Path, *, legacy_reminders: bool = True, **overrides: object) -> Settings:
     raw: dict[str, object] = {
         "database_url": f"sqlite:///{tmp_path / 'unused.db'}",
         "data_dir": str(tmp_path / "data"),
     }
+    reminders = dict(overrides.pop("reminders", None) or {})  # type: ignore[call-overload]
     raw.update(overrides)
+    raw["reminders"] = {**(LEGACY_REMINDERS if legacy_reminders else {}), **reminders}
     return build_settings(raw)
 
 

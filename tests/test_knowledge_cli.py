@@ -27,8 +27,9 @@ def test_one_question_as_json() -> None:
     lines = proc.stdout.splitlines()
     assert len(lines) == 1
     row = json.loads(lines[0])
-    assert set(row) == {"question", "answered", "hits"}
+    assert set(row) == {"question", "answered", "hits", "did_you_mean"}
     assert row["question"] == "宗教信息员一年培训几回" and row["answered"] is True
+    assert row["did_you_mean"] == []  # only when not answered
     assert 1 <= len(row["hits"]) <= 3
     assert set(row["hits"][0]) == {"text", "doc", "section", "score"}
     assert "全年不少于4次" in row["hits"][0]["text"]
@@ -45,6 +46,19 @@ def test_stdin_batch_one_line_per_question_in_order() -> None:
     assert rows[1]["hits"] == []
     assert all(len(r["hits"]) <= 1 for r in rows)
     assert "每月至少报送3篇" in rows[0]["hits"][0]["text"]
+
+
+def test_did_you_mean_rows_have_the_shape_of_hits() -> None:
+    proc = run_ask("--json", "信耶稣的私下聚会怎么管")  # plausible clauses, none confident
+    row = json.loads(proc.stdout)
+    assert row["answered"] is False and row["hits"] == []
+    assert 1 <= len(row["did_you_mean"]) <= 3
+    assert set(row["did_you_mean"][0]) == {"text", "doc", "section", "score"}
+    assert "宗教" in row["did_you_mean"][0]["section"]
+    off = json.loads(run_ask("--json", "驾照到期了去哪换").stdout)
+    assert off["answered"] is False and off["did_you_mean"] == []
+    text = run_ask("信耶稣的私下聚会怎么管").stdout
+    assert "您是不是想问" in text and "\n1. " in text
 
 
 def test_readable_text_output() -> None:

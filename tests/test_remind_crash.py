@@ -29,7 +29,9 @@ pytestmark = [pytest.mark.slow]
 
 
 def _delivered(api: WeComDouble) -> Counter[str]:
-    return Counter(u for m in api.sent_messages() for u in m["touser"].split("|"))
+    """Reminders each member really received (after the double's duplicate check)."""
+    users = {u for m in api.sent_messages() for u in m["touser"].split("|")}
+    return Counter({u: len(api.delivered(u)) for u in users})
 
 
 def test_reminders_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path) -> None:
@@ -45,6 +47,7 @@ def test_reminders_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path
         proc.communicate(timeout=30)
         before = _delivered(api)
         assert before and max(before.values()) == 1
+        calls_before = len(api.sent_messages())
         rows = deliveries(db)
         sent_rows = {r.userid for r in rows if r.status == "sent"}
         assert sent_rows and sent_rows < set(before), "the first batch is recorded, the in-flight one is not"
@@ -56,7 +59,10 @@ def test_reminders_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path
         later = (AT + timedelta(minutes=2)).isoformat()  # the next pass after a restart
         out, err = remind_cmd(env, "--at", later).communicate(timeout=120)
         after = _delivered(api)
+        repeated = api.sent_messages()[calls_before:]
     assert max(after.values()) == 1, "someone got two reminders"
+    in_flight = {u for u in repeated[0]["touser"].split("|")}
+    assert in_flight <= set(before), "the in-flight batch was repeated identically (and dropped as a duplicate)"
     rows = deliveries(db)
     assert len(rows) == expected and {r.status for r in rows} == {"sent"}, err
     assert set(after) == {r.userid for r in rows}

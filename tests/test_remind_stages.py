@@ -111,8 +111,19 @@ def test_live_stage_supersedes_earlier_and_goes_stale_after_period() -> None:
     assert live_stage(specs, period, sh(2026, 12, 1, 8, 0), r) is None
 
 
-def test_stage_deferred_past_period_end_is_stale() -> None:
+def test_stage_deferred_past_period_end_moves_to_the_previous_working_day() -> None:
+    """Issue 13: a stage whose next allowed day is past the deadline goes out the working day before."""
     r = rules(off=["2026-11-29", "2026-11-30"])
+    specs = parse_stages([{"days_before": 1, "time": "09:30"}], DEFAULT)
+    period = period_of("monthly", date(2026, 11, 1))
+    assert live_stage(specs, period, sh(2026, 11, 28, 9, 0), r) is None  # not yet
+    stage = live_stage(specs, period, sh(2026, 11, 28, 9, 30), r)
+    assert stage is not None and stage.send_at == sh(2026, 11, 28, 9, 30)
+    assert next_stage_instant(specs, period, sh(2026, 11, 27, 12, 0), r) == sh(2026, 11, 28, 9, 30)
+
+
+def test_stage_with_no_allowed_day_left_in_the_period_is_stale() -> None:
+    r = rules(off=[f"2026-11-{d:02d}" for d in range(1, 31)])
     specs = parse_stages([{"days_before": 1, "time": "09:30"}], DEFAULT)
     period = period_of("monthly", date(2026, 11, 1))
     assert live_stage(specs, period, sh(2026, 11, 29, 10, 0), r) is None

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.db.models import Person, Task
 from tracking import texts
 from tracking.photos import retry_photos
@@ -74,6 +75,8 @@ def spool_report(services: Services, *, userid: str, text: str, msg_key: str, to
         record["draft"] = draft.to_json()
     spool_of(services).append(record)
     log.warning("database down: report %s from %s spooled", msg_key, userid)
+    metrics.report("spooled")
+    metrics.db_error("report")
     ensure_drainer(services)
 
 
@@ -97,6 +100,7 @@ def write_spooled(services: Services, record: dict[str, Any]) -> tuple[int, bool
                                             activity=report.activity)
         rid = report.id
     if created:
+        metrics.report("stored")
         result = services.sender.send_text([record["userid"]], notice)
         if not result.ok:
             log.warning("could not tell %s that spooled report %s was stored", record["userid"], rid)

@@ -212,3 +212,54 @@ class AnswerFeedback(Base):
     answer_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CardFallbackUser(Base):
+    """A member whose client rejected a template card (e.g. the WeChat plugin): sent text from then on."""
+
+    __tablename__ = "card_fallback_users"
+
+    userid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    errcode: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ReminderSnooze(Base):
+    """明天再提醒: one person's reminder for one task, period and stage, deferred once to `until`."""
+
+    __tablename__ = "reminder_snoozes"
+    __table_args__ = (UniqueConstraint("task_id", "userid", "period_key", "stage", name="uq_snooze_once"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id"), nullable=False)
+    userid: Mapped[str] = mapped_column(String(64), nullable=False)
+    period_key: Mapped[str] = mapped_column(String(32), nullable=False)
+    stage: Mapped[str] = mapped_column(String(32), nullable=False)
+    until: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class AnswerLink(Base):
+    """What the office and liaisons taught the knowledge base: a (normalised) question answered by one
+    clause, or marked "not in our plans" (verdict `none`, no clause). The clause is named by document
+    and text, so the link survives reloads and is re-found when a plan is edited (status `orphaned`,
+    with a note, once its clause is gone). `weight` is the net of picks, 有用 (+1) and 没用 (-1); an
+    office link starts high. One table shared by every process (see knowledge.learning)."""
+
+    __tablename__ = "answer_links"
+    __table_args__ = (UniqueConstraint("question_key", "verdict", "clause_key", name="uq_answer_links"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    question: Mapped[str] = mapped_column(Text, nullable=False)
+    verdict: Mapped[str] = mapped_column(String(16), nullable=False)  # clause | none
+    doc: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    clause_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    clause_key: Mapped[str] = mapped_column(String(64), nullable=False, default="")  # sha1 of doc + text
+    weight: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    source: Mapped[str] = mapped_column(String(16), nullable=False, default="user")  # user | office
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")  # active | orphaned
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -12,7 +12,13 @@ from typing import Any
 
 
 class StateUnavailable(RuntimeError):
-    """The state backend (Redis) cannot be reached."""
+    """The state backend (Redis) cannot be reached. Each one raised is counted (ztbot_state_errors)."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        from bot import metrics
+
+        metrics.state_error()
 
 
 class LockTimeout(RuntimeError):

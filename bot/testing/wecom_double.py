@@ -1,7 +1,10 @@
 """A local HTTP double of the WeCom server API, speaking its wire format.
 
 Endpoints: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, POST /cgi-bin/media/upload,
-GET /cgi-bin/media/get, GET /cgi-bin/agent/get. Every call is recorded; errors (any errcode, for the next N calls, per
+GET /cgi-bin/media/get, GET /cgi-bin/agent/get, POST /cgi-bin/message/update_template_card (see
+bot/testing/wecom_cards.py for the card rules: template_card validation, one-use response codes,
+the duplicate check, the per-member limits that drop the excess silently, and members whose
+client rejects cards). Every call is recorded; errors (any errcode, for the next N calls, per
 call, or always), latency, hangs, dropped connections, expired tokens and invalid users can be
 injected; the server's outbound IP can be left out of the trusted list (60020) and its clock
 skewed (the Date header). It runs on 127.0.0.1 on a free port in a background thread and serves requests
@@ -17,6 +20,7 @@ encrypted callbacks to the bot.
 
 from __future__ import annotations
 
+import collections
 import email.parser
 import email.policy
 import email.utils
@@ -43,6 +47,9 @@ ERRMSG = {
     41001: "access_token missing",
     42001: "access_token expired",
     44004: "empty content",
+    40008: "invalid message type",
+    40058: "invalid Request Parameter",
+    42014: "taskid has existed or empty or exceed max len",
     45002: "content size out of limit",
     45009: "api freq out of limit",
     47001: "data format error",
@@ -73,7 +80,6 @@ class RecordedCall:
     status: int
     errcode: int | None
     at: float = field(default_factory=time.monotonic)
-    delivered: bool = True  # False: answered ok but dropped by WeCom's duplicate check
 
 
 @dataclass
@@ -119,13 +125,22 @@ class WeComDouble:
         self._hangs: list[float] = []
         self._drops = 0
         self._refused_ip: str | None = None
-        self._delivered: dict[str, float] = {}
-        self._post_delay: dict[str, float] = {}  # request JSON -> when delivered (for the duplicate check)
         self.clock_offset_s = 0.0
         self.agent_name = "统战助手"
         self._ids = itertools.count(1)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Cards and delivery (bot/testing/wecom_cards.py): what members really received.
+        self.clock: Any = time.time  # the double's wall clock for limits, duplicate checks and code expiry
+        self.card_blind: set[str] = set()  # members whose client cannot show cards (WeChat plugin)
+        self.per_minute, self.per_hour = 30, 1000
+        self._task_ids: set[str] = set()
+        self._codes: dict[str, Any] = {}
+        self._recent: dict[str, collections.deque[float]] = {}
+        self._dup_seen: dict[tuple[str, str], float] = {}
+        self._delivered: list[tuple[str, dict[str, Any]]] = []
+        self._post_delay: dict[str, float] = {}
+        self.dropped: list[tuple[str, str]] = []  # (member, "rate" | "duplicate"): accepted, never delivered
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -175,8 +190,8 @@ class WeComDouble:
         return [c for c in self.calls if c.endpoint == endpoint]
 
     def sent_messages(self) -> list[dict[str, Any]]:
-        """Bodies of message/send calls that delivered (errcode 0, not a duplicate), in arrival order."""
-        return [c.json for c in self.calls_to("message/send") if c.errcode == 0 and c.delivered]
+        """Bodies of message/send calls that succeeded (errcode 0), in arrival order."""
+        return [c.json for c in self.calls_to("message/send") if c.errcode == 0]
 
     def texts_to(self, user: str) -> list[str]:
         """Text contents successfully sent to `user`, in arrival order."""
@@ -186,6 +201,33 @@ class WeComDouble:
     def reset_calls(self) -> None:
         with self._lock:
             self._calls.clear()
+
+    def delivered(self, user: str) -> list[dict[str, Any]]:
+        """Messages `user` really received: after the duplicate check and the per-member limits."""
+        with self._lock:
+            return [m for u, m in self._delivered if u == user]
+
+    def delivered_texts(self, user: str) -> list[str]:
+        return [m["text"]["content"] for m in self.delivered(user) if m.get("msgtype") == "text"]
+
+    def cards_to(self, user: str) -> list[dict[str, Any]]:
+        """The template_card objects `user` received, in order."""
+        return [m["template_card"] for m in self.delivered(user) if m.get("msgtype") == "template_card"]
+
+    def delivered_count(self) -> int:
+        with self._lock:
+            return len(self._delivered)
+
+    def issue_response_code(self, task_id: str, users: list[str]) -> str:
+        """A fresh one-use code, as WeCom puts in a template_card_event callback (CallbackBuilder.card_event)."""
+        from bot.testing.wecom_cards import issue_code
+
+        return issue_code(self, task_id, users)
+
+    def advance(self, seconds: float) -> None:
+        """Move the double's clock on (response codes expire after 72 hours; limits slide)."""
+        base = self.clock
+        self.clock = lambda: base() + seconds
 
     # ------------------------------------------------------------------ injection
 
@@ -338,7 +380,6 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = json.loads(body)
             except ValueError:
                 payload = None
-        self.duplicate = False
         drop, delay, injected = self.double._take_controls(endpoint)
         if delay:
             time.sleep(delay)
@@ -347,8 +388,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         status, headers, content, code = self._answer(method, endpoint, query, body, payload, injected)
-        self.double._record(RecordedCall(method, endpoint, query, body, payload, status, code,
-                                         delivered=not self.duplicate))
+        self.double._record(RecordedCall(method, endpoint, query, body, payload, status, code))
         with self.double._lock:
             stall = self.double._post_delay.get(endpoint, 0.0)
         if stall:
@@ -378,6 +418,7 @@ class _Handler(BaseHTTPRequestHandler):
             ("POST", "message/send"): self._message_send,
             ("POST", "media/upload"): self._media_upload,
             ("GET", "media/get"): self._media_get,
+            ("POST", "message/update_template_card"): self._update_template_card,
             ("GET", "agent/get"): self._agent_get,
         }
         handler = routes.get((method, endpoint))
@@ -430,24 +471,43 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._error(44004)
             if len(card["title"].encode()) > 128 or len(card["description"].encode()) > 512:
                 return self._error(45002)
+        elif msgtype == "template_card":
+            from bot.testing.wecom_cards import check_card
+
+            problem = check_card(d, payload.get("template_card"), users)
+            if problem:
+                return self._error(problem)
         elif not msgtype or msgtype not in payload:
             return self._error(47001)
         invalid = [u for u in users if u in d.invalid_users]
         if users and len(invalid) == len(users):
             return self._error(81013, invaliduser="|".join(invalid))
-        if payload.get("enable_duplicate_check") in (1, "1", True):
-            # WeCom: the same request JSON within duplicate_check_interval (default 1800 s, at most
-            # 4 h) is answered ok but not delivered again.
-            interval = min(int(payload.get("duplicate_check_interval") or 1800), 4 * 3600)
-            canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False)
-            with d._lock:
-                seen = d._delivered.get(canonical)
-                now = time.monotonic()
-                self.duplicate = seen is not None and now - seen < interval
-                if not self.duplicate:
-                    d._delivered[canonical] = now
+        from bot.testing.wecom_cards import accept, deliver
+
+        problem = accept(d, payload)
+        if problem:
+            return self._error(problem)
+        deliver(d, payload, [u for u in users if u not in invalid])
+        code = ""
+        if msgtype == "template_card":
+            from bot.testing.wecom_cards import issue_code
+
+            code = issue_code(d, payload["template_card"]["task_id"], users)
         return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid), "invalidparty": "",
-                           "invalidtag": "", "unlicenseduser": "", "msgid": d._next_id(), "response_code": ""})
+                           "invalidtag": "", "unlicenseduser": "", "msgid": d._next_id(), "response_code": code})
+
+    def _update_template_card(self, query: dict[str, str], body: bytes,
+                              payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        from bot.testing.wecom_cards import update_card
+
+        if not isinstance(payload, dict):
+            return self._error(47001)
+        if str(payload.get("agentid")) != str(self.double.agent_id):
+            return self._error(40056)
+        code, invalid = update_card(self.double, payload)
+        if code:
+            return self._error(code)
+        return self._json({"errcode": 0, "errmsg": "ok", "invaliduser": invalid})
 
     def _agent_get(self, query: dict[str, str], body: bytes, payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
         d = self.double
@@ -528,6 +588,28 @@ class CallbackBuilder:
                  f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
                  f"<Event>{cdata(event)}</Event><EventKey>{cdata(event_key)}</EventKey>"
                  f"<AgentID>{self.agent_id}</AgentID></xml>")
+        return self.envelope(inner, timestamp)
+
+    def card_event(self, user: str, timestamp: int, *, event_key: str, task_id: str, response_code: str,
+                   card_type: str = "button_interaction",
+                   selected: list[tuple[str, list[str]]] | None = None) -> tuple[dict[str, str], bytes]:
+        """A template_card_event callback: a member tapped a card's button (WeCom's XML, encrypted)."""
+        from bot.wecom.render import cdata
+
+        items = ""
+        if selected:
+            parts = []
+            for question, options in selected:
+                ids = "".join(f"<OptionId>{cdata(o)}</OptionId>" for o in options)
+                parts.append(f"<SelectedItem><QuestionKey>{cdata(question)}</QuestionKey>"
+                             f"<OptionIds>{ids}</OptionIds></SelectedItem>")
+            items = "<SelectedItems>" + "".join(parts) + "</SelectedItems>"
+        inner = (f"<xml><ToUserName>{cdata(self.corp_id)}</ToUserName><FromUserName>{cdata(user)}</FromUserName>"
+                 f"<CreateTime>{timestamp}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                 f"<Event><![CDATA[template_card_event]]></Event><EventKey>{cdata(event_key)}</EventKey>"
+                 f"<TaskId>{cdata(task_id)}</TaskId><CardType>{cdata(card_type)}</CardType>"
+                 f"<ResponseCode>{cdata(response_code)}</ResponseCode><AgentID>{self.agent_id}</AgentID>"
+                 f"{items}</xml>")
         return self.envelope(inner, timestamp)
 
     def verify_url(self, echo: str, timestamp: int) -> dict[str, str]:

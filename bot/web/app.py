@@ -19,6 +19,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import metrics
+from bot.web.metrics import metrics_route
 from bot.wecom.crypto import CallbackCrypto
 from bot.wecom.errors import BadSignature, CallbackError, MalformedCallback, StaleTimestamp, WrongCorp
 from bot.wecom.parse import parse_message
@@ -40,6 +42,7 @@ class _TooLarge(Exception):
 
 def _refuse(exc: CallbackError, request: Request) -> Response:
     status = STATUS.get(type(exc), 400)
+    metrics.callback(f"refused_{status}")
     client = request.client.host if request.client else "?"
     log.warning("callback refused %d %s from %s: %s", status, type(exc).__name__, client, exc)
     return PlainTextResponse("forbidden" if status == 403 else "bad request", status_code=status)
@@ -84,6 +87,7 @@ class CallbackEndpoint:
 
     async def verify(self, request: Request) -> Response:
         if self.crypto is None:
+            metrics.callback("unconfigured")
             return PlainTextResponse("callback not configured", status_code=503)
         q = request.query_params
         echostr = q.get("echostr")
@@ -93,15 +97,18 @@ class CallbackEndpoint:
             echo = self.crypto.verify_url(q.get("msg_signature"), q.get("timestamp"), q.get("nonce"), echostr)
         except CallbackError as exc:
             return _refuse(exc, request)
+        metrics.callback("verified")
         return Response(echo.encode("utf-8"), media_type="text/plain; charset=utf-8")
 
     async def receive(self, request: Request) -> Response:
         if self.crypto is None:
+            metrics.callback("unconfigured")
             return PlainTextResponse("callback not configured", status_code=503)
         try:
             body = await _read_body(request, self.max_body)
         except _TooLarge:
             log.warning("callback refused 413: body over %d bytes", self.max_body)
+            metrics.callback("refused_413")
             return PlainTextResponse("payload too large", status_code=413)
         except ClientDisconnect:
             return Response(status_code=400)
@@ -112,10 +119,13 @@ class CallbackEndpoint:
         except CallbackError as exc:
             return _refuse(exc, request)
         try:
-            reply = await self._process(msg)
+            with metrics.REPLY_SECONDS.time():
+                reply = await self._process(msg)
         except Exception:  # noqa: BLE001 - log with context; WeCom retries a 500, dedupe keeps it single
             log.exception("processing failed: user=%s key=%s", msg.user, msg.dedupe_key)
+            metrics.callback("error")
             return Response(status_code=500)
+        metrics.callback("replied" if reply else "empty")
         if not reply:
             return Response(b"", media_type="text/plain")
         envelope = encrypted_text_reply(self.crypto, msg.user, reply, int(self.crypto.now()), msg.agent_id)
@@ -136,6 +146,7 @@ def create_app(services: Services, *, extra_routes: Iterable[BaseRoute] = (),
         Route("/wecom/callback", callback.verify, methods=["GET"]),
         Route("/wecom/callback", callback.receive, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        metrics_route(services),
     ]
     routes.extend(extra_routes)
     starting, stopping = list(on_startup), list(on_shutdown)

@@ -15,6 +15,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from xml.parsers import expat
+from xml.parsers.expat import ExpatError
 
 from bot.messages import IncomingMessage
 from bot.wecom.errors import MalformedCallback
@@ -27,6 +29,9 @@ _DIGITS = re.compile(r"[0-9]+")
 _USERID = re.compile(r"[0-9A-Za-z_.@\-]+")  # WeCom account ids: letters, digits, _ - . @
 _WORD = re.compile(r"[0-9A-Za-z_]+")
 _TOKEN = re.compile(r"[0-9A-Za-z_.:\-]+")
+_TASK_ID = re.compile(r"[0-9A-Za-z_@\-]+")  # WeCom's task_id alphabet
+CARD_EVENT = "template_card_event"
+MAX_SELECTED = 64  # a multiple_interaction card has at most 3 selectors of 10 options, a vote 20
 
 
 def _digits(value: str) -> str:
@@ -65,6 +70,13 @@ def _text(value: str) -> str:
     return value
 
 
+def _task_id(value: str) -> str:
+    value = value.strip()
+    if not _TASK_ID.fullmatch(value):
+        raise ValueError("not a WeCom task_id")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
     """One XML element: where it goes, its shape, its longest allowed value, and whether it is required."""
@@ -91,6 +103,10 @@ FIELDS: tuple[Field, ...] = (
     Field("Content", "content", _text, MAX_TEXT, blank_is_none=False),
     Field("MediaId", "media_id", _token, 255),
     Field("PicUrl", "pic_url", _text, 2048),
+    # template_card_event: task_id is at most 128 bytes; a response_code is an opaque token.
+    Field("TaskId", "task_id", _task_id, 128),
+    Field("ResponseCode", "response_code", _token, 512),
+    Field("CardType", "card_type", _word, 32),
 )
 
 
@@ -120,4 +136,62 @@ def parse_message(xml: bytes) -> IncomingMessage:
     if values["type"] == "event" and not values.get("event"):
         raise MalformedCallback("event without <Event>")
     values.setdefault("content", "")
+    if values.get("event") == CARD_EVENT and values["type"] == "event":
+        if not values.get("task_id"):
+            raise MalformedCallback("template_card_event without <TaskId>")
+        values["selected"] = selected_items(xml)
+    else:
+        for attr in ("task_id", "response_code", "card_type"):
+            values.pop(attr, None)
     return IncomingMessage(**values)
+
+
+def selected_items(xml: bytes) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """A card event's <SelectedItems>: (QuestionKey, (OptionId, …)) per <SelectedItem>, in order.
+
+    The flat callback parser keeps nested elements out, so this walks just this subtree. The bytes
+    were already checked by parse_xml (no DTD, UTF-8); this parser refuses DTDs again.
+    """
+    if b"<SelectedItems" not in xml:
+        return ()
+    items: list[tuple[str, list[str]]] = []
+    path: list[str] = []
+    buf: list[str] = []
+
+    def start(name: str, attrs: object) -> None:
+        path.append(name)
+        buf.clear()
+        if path[-2:] == ["SelectedItems", "SelectedItem"]:
+            if len(items) >= MAX_SELECTED:
+                raise MalformedCallback("too many <SelectedItem>")
+            items.append(("", []))
+
+    def end(name: str) -> None:
+        text = "".join(buf).strip()
+        if items and name == "QuestionKey" and "SelectedItem" in path:
+            if len(text) > 1024:
+                raise MalformedCallback("<QuestionKey> longer than 1024 characters")
+            items[-1] = (text, items[-1][1])
+        elif items and name == "OptionId" and "OptionIds" in path:
+            if len(items[-1][1]) >= MAX_SELECTED or len(text) > 128:
+                raise MalformedCallback("too many or too long <OptionId>")
+            items[-1][1].append(text)
+        path.pop()
+        buf.clear()
+
+    def refuse(*_args: object) -> None:
+        raise MalformedCallback("DTD refused")
+
+    parser = expat.ParserCreate("utf-8")
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = buf.append
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        parser.Parse(xml, True)
+    except ExpatError as exc:
+        raise MalformedCallback(f"not well-formed XML: {exc}") from None
+    return tuple((key, tuple(ids)) for key, ids in items if key)

@@ -24,6 +24,7 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
+from bot.wecom.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bot.wecom.textsplit import TEXT_LIMIT_BYTES, split_by_bytes, truncate_bytes
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ MAX_USERS_PER_CALL = 1000
 NETWORK_ERROR = -1  # errcode recorded when no answer came back (timeout, refused, bad JSON)
 TOKEN_MARGIN_S = 300
 POOL_SIZE = 32  # cached tokens expire this much before WeCom's expires_in
+LIMITED = -2  # errcode recorded when every recipient was over WeCom's per-member limit (nothing was sent)
+MAX_DUPLICATE_INTERVAL_S = 4 * 3600  # WeCom's maximum duplicate_check_interval
 
 
 class MediaError(RuntimeError):
@@ -54,6 +57,8 @@ class SendResult:
     invalid_users: list[str] = field(default_factory=list)
     msgids: list[str] = field(default_factory=list)
     calls: int = 0
+    limited: list[str] = field(default_factory=list)  # left out: over WeCom's per-member limit, not sent
+    response_code: str | None = None  # a card's one-use code for message/update_template_card
 
 
 class Sender(Protocol):
@@ -63,7 +68,19 @@ class Sender(Protocol):
     def send_textcard(self, users: Sequence[str], title: str, description: str, url: str, btntxt: str = "详情",
                       *, duplicate_check: bool = False) -> SendResult: ...
 
+    def send_card(self, users: Sequence[str], card: dict[str, Any], *, duplicate_check: bool = False,
+                  duplicate_interval_s: int = 1800) -> SendResult: ...
+
+    def update_card_button(self, users: Sequence[str], response_code: str, replace_name: str) -> SendResult: ...
+
     def get_media(self, media_id: str) -> tuple[bytes, str]: ...
+
+
+def _duplicate(duplicate_check: bool, interval_s: int) -> dict[str, Any]:
+    if not duplicate_check:
+        return {}
+    return {"enable_duplicate_check": 1,
+            "duplicate_check_interval": max(1, min(int(interval_s), MAX_DUPLICATE_INTERVAL_S))}
 
 
 def _recipients(users: Sequence[str]) -> list[str]:
@@ -137,9 +154,13 @@ class WeComSender:
     """Sends through WeCom's API. Never raises for API or network errors: they are in the result."""
 
     def __init__(self, corp_id: str, secret: str, agent_id: int, *, api_base: str, timeout_s: float = 5.0,
-                 connect_timeout_s: float = 3.05, redis_client: Any = None) -> None:
+                 connect_timeout_s: float = 3.05, redis_client: Any = None,
+                 limiter: RateLimiter | None = None) -> None:
         session = RedisStorage(redis_client, prefix="ztbot:wecom") if redis_client is not None else MemoryStorage()
         self.agent_id = int(agent_id)
+        if limiter is None:
+            limiter = RedisRateLimiter(redis_client) if redis_client is not None else MemoryRateLimiter()
+        self.limiter = limiter
         self.client = _Client(corp_id, secret, api_base=api_base, timeout=(connect_timeout_s, timeout_s),
                               session=session)
 
@@ -193,6 +214,15 @@ class WeComSender:
         out = SendResult(ok=True)
         if not users:
             return SendResult(ok=False, errcode=NETWORK_ERROR, errmsg="no recipients")
+        allowed = self._take(users, len(messages))
+        if len(allowed) < len(users):
+            room = set(allowed)
+            out.limited = [u for u in users if u not in room]
+            log.warning("WeCom per-member limit: %d of %d recipients left out (%s…)", len(out.limited),
+                        len(users), ",".join(out.limited[:5]))
+            users = allowed
+            if not users:
+                return SendResult(ok=False, errcode=LIMITED, errmsg="per-member limit", limited=out.limited)
         for start in range(0, len(users), MAX_USERS_PER_CALL):
             batch = users[start:start + MAX_USERS_PER_CALL]
             for msg in messages:
@@ -205,6 +235,8 @@ class WeComSender:
                         out.invalid_users.append(u)
                 if answer.data.get("msgid"):
                     out.msgids.append(str(answer.data["msgid"]))
+                if answer.data.get("response_code"):
+                    out.response_code = str(answer.data["response_code"])
                 if invalid:
                     log.warning("WeCom message/send: invalid users %s", ",".join(invalid))
                 if answer.errcode != 0:
@@ -215,12 +247,18 @@ class WeComSender:
                     break  # later parts of this message would arrive out of context
         return out
 
+    def _take(self, users: list[str], n: int) -> list[str]:
+        """The users with room for `n` more messages; everyone when the shared limiter is unreachable."""
+        try:
+            return self.limiter.take(users, n)
+        except Exception:  # noqa: BLE001 - a limiter outage must not stop sending; WeCom still enforces
+            log.exception("per-member rate limiter unavailable; sending without it")
+            return users
+
     def send_text(self, users: Sequence[str], text: str, *, duplicate_check: bool = False,
                   duplicate_interval_s: int = 1800) -> SendResult:
         """Text to up to any number of users: split at 2048 bytes, 1000 users per call."""
-        extra: dict[str, Any] = {}
-        if duplicate_check:
-            extra = {"enable_duplicate_check": 1, "duplicate_check_interval": int(duplicate_interval_s)}
+        extra = _duplicate(duplicate_check, duplicate_interval_s)
         parts = split_by_bytes(text, TEXT_LIMIT_BYTES)
         if not parts:
             return SendResult(ok=False, errcode=NETWORK_ERROR, errmsg="empty text")
@@ -237,9 +275,27 @@ class WeComSender:
             "btntxt": btntxt[:4],
         }
         msg: dict[str, Any] = {"msgtype": "textcard", "textcard": card}
-        if duplicate_check:
-            msg.update(enable_duplicate_check=1, duplicate_check_interval=1800)
+        msg.update(_duplicate(duplicate_check, 1800))
         return self._send(_recipients(users), [msg])
+
+    def send_card(self, users: Sequence[str], card: dict[str, Any], *, duplicate_check: bool = False,
+                  duplicate_interval_s: int = 1800) -> SendResult:
+        """A template card (see bot/wecom/cards.py); the result carries its response_code."""
+        msg = {"msgtype": "template_card", "template_card": card, **_duplicate(duplicate_check, duplicate_interval_s)}
+        return self._send(_recipients(users), [msg])
+
+    def update_card_button(self, users: Sequence[str], response_code: str, replace_name: str) -> SendResult:
+        """Grey the card's buttons for `users`, showing `replace_name` (message/update_template_card).
+
+        A response_code works once and for 72 hours; a used or stale one answers an errcode."""
+        payload = {"userids": _recipients(users), "agentid": self.agent_id, "response_code": response_code,
+                   "button": {"replace_name": replace_name}}
+        answer = self._call("post", "message/update_template_card", data=payload)
+        if answer.errcode != 0:
+            log.warning("WeCom update_template_card failed: errcode=%s errmsg=%s", answer.errcode, answer.errmsg)
+        invalid = [u for u in str(answer.data.get("invaliduser") or "").split("|") if u]
+        return SendResult(ok=answer.errcode == 0, errcode=answer.errcode, errmsg=answer.errmsg,
+                          invalid_users=invalid, calls=1)
 
     def get_media(self, media_id: str) -> tuple[bytes, str]:
         """A temporary media file's bytes and content type; MediaError on any failure."""
@@ -284,6 +340,17 @@ class LogSender:
                       *, duplicate_check: bool = False) -> SendResult:
         return self._record("textcard", users, title=title, description=description, url=url, btntxt=btntxt,
                             duplicate_check=duplicate_check)
+
+    def send_card(self, users: Sequence[str], card: dict[str, Any], *, duplicate_check: bool = False,
+                  duplicate_interval_s: int = 1800) -> SendResult:
+        result = self._record("template_card", users, card=card, title=card.get("main_title", {}).get("title"),
+                              duplicate_check=duplicate_check)
+        if result.ok:
+            result.response_code = f"log-code-{result.msgids[0]}"
+        return result
+
+    def update_card_button(self, users: Sequence[str], response_code: str, replace_name: str) -> SendResult:
+        return self._record("update_card", users, response_code=response_code, replace_name=replace_name)
 
     def get_media(self, media_id: str) -> tuple[bytes, str]:
         if media_id in self.media:
