@@ -26,6 +26,7 @@ from tests.helpers_remind import deliveries
 from tests.test_remind_processes import AT, cli_env, remind_cmd, seed
 
 pytestmark = [pytest.mark.slow]
+FIRST = AT + timedelta(minutes=10)  # every stage of the seed is due by then (none turns due in between)
 
 
 def _delivered(api: WeComDouble) -> Counter[str]:
@@ -35,11 +36,11 @@ def _delivered(api: WeComDouble) -> Counter[str]:
 
 
 def test_reminders_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path) -> None:
-    expected = seed(db, 1300)
+    expected = seed(db, 300)
     with WeComDouble() as api:
         api.stall_after_delivery(1.5)  # delivered at once, answered late: the kill lands in between
         env = cli_env(tmp_path, db.url, api, None, config_extra="reminders:\n  max_in_flight: 1\n")
-        proc = remind_cmd(env, "--at", AT.isoformat())
+        proc = remind_cmd(env, "--at", FIRST.isoformat())
         deadline = time.monotonic() + 60
         while len(api.sent_messages()) < 2 and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -56,13 +57,13 @@ def test_reminders_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path
         assert statuses["done"] >= 1 and statuses["sending"] == 1 and statuses["queued"] >= 1
 
         api.stall_after_delivery(0)
-        later = (AT + timedelta(minutes=2)).isoformat()  # the next pass after a restart
+        later = (FIRST + timedelta(minutes=2)).isoformat()  # the next pass after a restart
         out, err = remind_cmd(env, "--at", later).communicate(timeout=120)
         after = _delivered(api)
         repeated = api.sent_messages()[calls_before:]
+        first_calls = api.sent_messages()[:calls_before]
     assert max(after.values()) == 1, "someone got two reminders"
-    in_flight = {u for u in repeated[0]["touser"].split("|")}
-    assert in_flight <= set(before), "the in-flight batch was repeated identically (and dropped as a duplicate)"
+    assert any(m in first_calls for m in repeated), "the in-flight request was repeated identically"
     rows = deliveries(db)
     assert len(rows) == expected and {r.status for r in rows} == {"sent"}, err
     assert set(after) == {r.userid for r in rows}
@@ -72,11 +73,11 @@ def test_reminders_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path
 
 def test_batch_outcomes_recorded_only_after_every_batch(db: Database, tmp_path: Path) -> None:
     """While a pass is still sending, the rows of batches already answered read `sent`."""
-    seed(db, 1300)
+    seed(db, 300)
     with WeComDouble() as api:
         api.stall_after_delivery(1.0)
         env = cli_env(tmp_path, db.url, api, None, config_extra="reminders:\n  max_in_flight: 1\n")
-        proc = remind_cmd(env, "--at", AT.isoformat())
+        proc = remind_cmd(env, "--at", FIRST.isoformat())
         try:
             deadline = time.monotonic() + 60
             while len(api.sent_messages()) < 3 and time.monotonic() < deadline:
