@@ -19,6 +19,7 @@ from app.doctor_local import (
     check_corpus,
     check_database,
     check_redis,
+    check_storage,
     check_wecom_settings,
 )
 
@@ -40,7 +41,7 @@ def run_checks(settings: Settings, *, public_url: str | None = None, config_path
     from app.doctor_wecom import WeComProbe, check_callback, check_ip_and_agent, check_skew, check_token
 
     checks = [check_config(settings, config_path), check_wecom_settings(settings), check_database(settings),
-              check_redis(settings), check_corpus(settings)]
+              check_storage(settings), check_redis(settings), check_corpus(settings)]
     w = settings.wecom
     if w.corp_id and w.secret and w.agent_id is not None:
         probe = WeComProbe(settings)
@@ -68,7 +69,7 @@ def run_checks(settings: Settings, *, public_url: str | None = None, config_path
 
 def config_failure(error: str) -> list[Check]:
     """What is left to say when the configuration itself does not load."""
-    ids = ("wecom_settings", "database", "redis", "corpus", "wecom_token", "wecom_ip", "wecom_agent", "time_skew",
+    ids = ("wecom_settings", "database", "storage", "redis", "corpus", "wecom_token", "wecom_ip", "wecom_agent", "time_skew",
            "callback")
     return [Check("config", "fail", t.CONFIG_BAD.format(error=error), t.CONFIG_BAD_FIX)] + [
         Check(cid, "skip", t.SKIP_NO_CONFIG) for cid in ids]

@@ -86,6 +86,31 @@ def check_database(settings: Settings) -> Check:
     return Check("database", "fail", t.DB_OLD.format(current=current or "（空库）", head=head), t.DB_OLD_FIX)
 
 
+LOW_DISK_GB = 0.5
+WARN_DISK_GB = 2.0
+
+
+def check_storage(settings: Settings) -> Check:
+    """data_dir (photos, spool, backups) is writable and its disk has room; creates nothing."""
+    import os
+    import shutil
+
+    path = Path(settings.data_dir)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    free = shutil.disk_usage(existing).free / 1e9
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        return Check("storage", "fail", t.STORAGE_READONLY.format(path=path), t.STORAGE_READONLY_FIX.format(path=path))
+    if free < LOW_DISK_GB:
+        return Check("storage", "fail", t.STORAGE_LOW.format(path=path, free=free), t.STORAGE_LOW_FIX)
+    if free < WARN_DISK_GB:
+        return Check("storage", "warn", t.STORAGE_LOW.format(path=path, free=free), t.STORAGE_LOW_FIX)
+    if existing != path:
+        return Check("storage", "pass", t.STORAGE_NEW.format(path=path, free=free))
+    return Check("storage", "pass", t.STORAGE_OK.format(path=path, free=free))
+
+
 def check_redis(settings: Settings) -> Check:
     import re
 

@@ -12,6 +12,7 @@ TITLES = {
     "config": "配置文件",
     "wecom_settings": "企业微信参数",
     "database": "数据库",
+    "storage": "数据目录",
     "redis": "Redis",
     "corpus": "知识库",
     "wecom_token": "Secret（gettoken）",
@@ -46,6 +47,12 @@ DB_OLD_FIX = "停止服务后运行 python run.py db upgrade，再启动"
 DB_AHEAD = "数据库版本 {current} 比代码认识的 {head} 更新（代码是旧版本？）"
 DB_AHEAD_FIX = "部署与数据库相同或更新版本的代码"
 
+STORAGE_OK = "{path} 可写，剩余 {free:.1f} GB"
+STORAGE_NEW = "{path} 还不存在，首次启动时创建（上级目录可写，剩余 {free:.1f} GB）"
+STORAGE_READONLY = "{path} 不可写：照片、暂存报送和备份都存在这里"
+STORAGE_READONLY_FIX = "chown -R ztbot:ztbot {path}（systemd 服务用 StateDirectory=ztbot 时自动创建）"
+STORAGE_LOW = "{path} 所在磁盘只剩 {free:.2f} GB"
+STORAGE_LOW_FIX = "清理旧备份（backup.keep 调小）或扩容；磁盘写满时报送只能暂存，照片会下载失败"
 REDIS_UNSET = "未设置 REDIS_URL：使用进程内状态，只能单进程运行（--workers 1）"
 REDIS_OK = "可连接（{url}）"
 REDIS_DOWN = "连不上 Redis（{url}）：{error}"
@@ -58,6 +65,12 @@ CORPUS_ERRORS = "{files} 个文件已读，{clauses} 条条款；读不了：{pr
 CORPUS_ERRORS_FIX = "用 python run.py knowledge check 文件名 查看原因，另存为 .docx 或 .txt（UTF-8）后替换"
 
 NET_DOWN = "连不上 {host}：{error}"
+NET_TLS = "TLS 证书校验失败（{reason}）"
+NET_TIMEOUT = "连接超时"
+NET_REFUSED = "连接被拒绝（端口上没有服务在监听，或防火墙拒绝）"
+NET_DNS = "域名解析失败"
+CALLBACK_TLS_FIX = ("证书须由公认的 CA 签发、未过期、包含该域名，并配置完整证书链（ssl_certificate 用 fullchain）；"
+                    "企业微信不接受自签名证书")
 NET_DOWN_FIX = ("确认服务器能访问外网 HTTPS（{host}:443），检查 DNS、防火墙和出口代理；"
                 "必须经代理时把 WECOM_API_BASE 指向代理")
 TOKEN_OK = "gettoken 成功（企业ID和 Secret 正确）"

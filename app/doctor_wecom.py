@@ -61,6 +61,21 @@ class WeComProbe:
         self.http.close()
 
 
+def network_error(exc: BaseException) -> str:
+    """A requests failure in plain words: TLS, timeout, refused, DNS, or its first line."""
+    text = str(exc)
+    if isinstance(exc, requests.exceptions.SSLError):
+        found = re.search(r"certificate verify failed: ([^(')\]]+)", text) or re.search(r"SSLError\((.{0,80})", text)
+        return t.NET_TLS.format(reason=(found.group(1) if found else "SSL").strip(" ,'\""))
+    if isinstance(exc, requests.exceptions.Timeout):
+        return t.NET_TIMEOUT
+    if "Name or service not known" in text or "NameResolutionError" in text or "getaddrinfo" in text:
+        return t.NET_DNS
+    if "Connection refused" in text:
+        return t.NET_REFUSED
+    return one_line(exc)
+
+
 def _errmsg(answer: dict[str, Any]) -> str:
     return str(answer.get("errmsg", "")).split(", hint:")[0]
 
@@ -70,7 +85,7 @@ def check_token(probe: WeComProbe, settings: Settings) -> tuple[Check, str | Non
     try:
         answer = probe.get("gettoken", {"corpid": w.corp_id, "corpsecret": w.secret})
     except (requests.RequestException, ValueError) as exc:
-        return Check("wecom_token", "fail", t.NET_DOWN.format(host=probe.host, error=one_line(exc)),
+        return Check("wecom_token", "fail", t.NET_DOWN.format(host=probe.host, error=network_error(exc)),
                      t.NET_DOWN_FIX.format(host=probe.host)), None
     code = int(answer.get("errcode", 0) or 0)
     if code == 0 and answer.get("access_token"):
@@ -88,7 +103,7 @@ def check_ip_and_agent(probe: WeComProbe, settings: Settings, token: str) -> tup
     try:
         answer = probe.get("agent/get", {"access_token": token, "agentid": agent_id})
     except (requests.RequestException, ValueError) as exc:
-        down = Check("wecom_ip", "fail", t.NET_DOWN.format(host=probe.host, error=one_line(exc)),
+        down = Check("wecom_ip", "fail", t.NET_DOWN.format(host=probe.host, error=network_error(exc)),
                      t.NET_DOWN_FIX.format(host=probe.host))
         return down, Check("wecom_agent", "skip", t.SKIP_NO_ANSWER)
     code = int(answer.get("errcode", 0) or 0)
@@ -150,7 +165,8 @@ def check_callback(settings: Settings, public_url: str) -> Check:
     try:
         response = requests.get(url, params=params, timeout=(3.05, 5.0), allow_redirects=False)
     except requests.RequestException as exc:
-        return Check("callback", "fail", t.CALLBACK_DOWN.format(url=url, error=one_line(exc)), t.CALLBACK_DOWN_FIX)
+        fix = t.CALLBACK_TLS_FIX if isinstance(exc, requests.exceptions.SSLError) else t.CALLBACK_DOWN_FIX
+        return Check("callback", "fail", t.CALLBACK_DOWN.format(url=url, error=network_error(exc)), fix)
     if response.status_code != 200:
         fix = {503: t.CALLBACK_503_FIX, 403: t.CALLBACK_403_FIX}.get(response.status_code, t.CALLBACK_OTHER_FIX)
         return Check("callback", "fail", t.CALLBACK_STATUS.format(url=url, status=response.status_code), fix)

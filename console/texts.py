@@ -21,7 +21,8 @@ RELOAD = "重新加载知识库"
 RELOADED = "知识库已重新加载：{clauses} 条条款，{files} 个文件。"
 RELOAD_ERRORS = "以下文件无法读取：{names}"
 EMPTY = "暂无数据"
-CADENCE = {"monthly": "每月", "quarterly": "每季度", "yearly": "每年", "once": "一次性"}
+CADENCE = {"weekly": "每周", "semimonthly": "每半月", "monthly": "每月", "quarterly": "每季度",
+           "half-yearly": "每半年", "yearly": "每年", "once": "一次性"}
 AUDIENCE = {"liaisons": "联络员", "office": "办公室"}
 STATUS = {"active": "有效", "withdrawn": "已撤回"}
 HELPFUL = {True: "有用", False: "没用"}

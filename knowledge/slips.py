@@ -110,6 +110,10 @@ class SlipFixer:
                     self._by_sound = {k: tuple(v) for k, v in found.items()}
         return self._by_sound
 
+    def prepare(self) -> None:
+        """Make the sound map now (a warm-up), rather than on the first question with an unknown word."""
+        self._sounds()
+
     def _known(self, word: str) -> bool:
         return self.index.df(word) > 0
 

@@ -76,7 +76,8 @@ def public_url(raw: dict) -> Iterator[str]:
 def test_good_setup_passes_every_check(raw: dict, public_url: str, api: WeComDouble) -> None:
     checks = run_checks(settings_with(raw), public_url=public_url)
     found = by_id(checks)
-    assert [c.id for c in checks] == ["config", "wecom_settings", "database", "redis", "corpus", "wecom_token",
+    assert [c.id for c in checks] == ["config", "wecom_settings", "database", "storage", "redis", "corpus",
+                                      "wecom_token",
                                       "wecom_ip", "wecom_agent", "time_skew", "callback"]
     assert {cid: c.status for cid, c in found.items() if c.status != "pass"} == {"redis": "skip"}
     assert api.agent_name in found["wecom_agent"].detail
@@ -99,7 +100,7 @@ def test_cli_exit_status_and_json(raw: dict, api: WeComDouble, monkeypatch: pyte
     monkeypatch.setenv("BOT_ADMIN_PASSWORD", raw["admin_password"])
     assert main(["doctor", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["ok"] is True and len(report["checks"]) == 10
+    assert report["ok"] is True and len(report["checks"]) == 11
     api.refuse_ip("198.51.100.23")
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
@@ -188,6 +189,26 @@ def test_redis_reachable_and_not(raw: dict, redis_client: object) -> None:
     assert bad.status == "fail" and "REDIS_URL" in bad.fix
 
 
+def test_data_dir_not_writable(raw: dict, tmp_path: Path) -> None:
+    import os
+
+    blocker = tmp_path / "a-file"  # a file where a folder should be: unusable even for root
+    blocker.write_text("x", encoding="utf-8")
+    check = by_id(run_checks(settings_with(raw, data_dir=str(blocker / "data"))))["storage"]
+    assert check.status == "fail" and "chown" in check.fix
+    if os.geteuid() != 0:  # permissions only bind other users
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        check = by_id(run_checks(settings_with(raw, data_dir=str(locked / "data"))))["storage"]
+        assert check.status == "fail"
+
+
+def test_data_dir_to_be_created_is_fine(raw: dict, tmp_path: Path) -> None:
+    check = by_id(run_checks(settings_with(raw, data_dir=str(tmp_path / "new" / "data"))))["storage"]
+    assert check.status == "pass" and "还不存在" in check.detail
+    assert not (tmp_path / "new").exists()
+
+
 def test_corpus_missing_and_unreadable(raw: dict, tmp_path: Path) -> None:
     check = by_id(run_checks(settings_with(raw, knowledge={"corpus_dir": str(tmp_path / "none")})))["corpus"]
     assert check.status == "fail"
@@ -210,7 +231,7 @@ def test_callback_with_another_token_is_refused(raw: dict, public_url: str) -> N
 
 def test_callback_not_listening_or_not_the_bot(raw: dict, public_url: str) -> None:
     check = by_id(run_checks(settings_with(raw), public_url=f"http://127.0.0.1:{free_port()}"))["callback"]
-    assert check.status == "fail" and "连不上" in check.detail
+    assert check.status == "fail" and "连接被拒绝" in check.detail
     elsewhere = public_url.replace("/wecom/callback", "/healthz")
     check = by_id(run_checks(settings_with(raw), public_url=elsewhere))["callback"]
     assert check.status == "fail" and "echostr" in check.detail

@@ -171,3 +171,29 @@ def test_log_format_is_validated(tmp_path: Path) -> None:
         make_settings(tmp_path, log_format="xml")
     with pytest.raises(ConfigError, match="BOT_METRICS_TOKEN"):
         make_settings(tmp_path, metrics_token="short")
+
+
+def test_reminders_are_counted_by_status(sqlite_db: Any, settings: Any) -> None:
+    from bot.metrics import REGISTRY
+    from scheduler.engine import ReminderEngine
+    from tests.helpers_remind import add_person, add_reports, add_task, make_services, sh
+
+    def value(status: str) -> float:
+        return REGISTRY.get_sample_value("ztbot_reminders_total", {"status": status}) or 0.0
+
+    task = add_task(sqlite_db, "info", title="工作动态信息", target=2)
+    for user in ("u1", "u2"):
+        add_person(sqlite_db, user)
+    add_reports(sqlite_db, "u2", task, sh(2026, 11, 5).date(), n=2)
+    services = make_services(settings, sqlite_db, FixedClock(sh(2026, 11, 23, 9, 30)), LogSender())
+    engine = ReminderEngine(services, backoff_s=0.0)
+    try:
+        before = {s: value(s) for s in ("sent", "already-sent", "on-track", "dry-run")}
+        engine.run_pass(sh(2026, 11, 23, 9, 30), dry_run=True)
+        engine.run_pass(sh(2026, 11, 23, 9, 30))
+        engine.run_pass(sh(2026, 11, 23, 9, 31))
+        after = {s: value(s) for s in before}
+    finally:
+        services.close()
+    # u1 is behind: sent once, then already-sent; u2 is on track (not a reminder); dry runs are not counted
+    assert {s: after[s] - before[s] for s in before} == {"sent": 1, "already-sent": 1, "on-track": 0, "dry-run": 0}
