@@ -131,6 +131,8 @@ CLI_PLAN_PROBLEM = "{file}：{reason}"
 
 EXPORT_HEADERS = ["编号", "报送人", "账号", "村居", "活动日期", "活动内容", "参加人数", "对应任务", "照片数", "状态",
                   "报送时间"]
+PROGRESS_SHEET = "任务进度"
+PROGRESS_HEADERS = ["任务", "周期", "村居", "姓名", "账号", "已完成", "目标", "截止"]
 BUTTON_YES = "是"
 BUTTON_NO = "不是"
 BUTTON_WITHDRAW = "撤回"
