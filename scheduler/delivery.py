@@ -113,7 +113,8 @@ class DeliveryLog:
             with self.db.session() as session:
                 res = session.execute(
                     update(d).where(d.id == row_id, d.status == status, d.attempts == attempts)
-                    .values(status="pending", attempts=attempts + 1, done=r.done, target=r.target, error=None)
+                    .values(status="pending", attempts=attempts + 1, done=r.done, target=r.target, error=None,
+                            batch_id=None)
                 )
                 if res.rowcount == 1:
                     won[r.key] = Claimed(row_id, attempts + 1)
@@ -306,3 +307,7 @@ class BatchJournal:
 
     def finish(self, batch_id: int, outcomes: dict[str, Outcome]) -> None:
         self.deliveries.finish_batch(batch_id, outcomes, self.clock())
+
+    def record_user(self, userid: str, outcome: Outcome) -> None:
+        """One person's outcome outside any text batch (their cards), stored as soon as it is known."""
+        self.deliveries.record(dict.fromkeys(self.rows_by_user.get(userid, ()), outcome), self.clock())

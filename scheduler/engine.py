@@ -178,7 +178,7 @@ class ReminderEngine:
                 texts_by_user[userid] = render_reminder(
                     [ReminderLine(c.task_title, c.done, c.target, c.due) for c in ordered], local_day)
         sent = self.batch.send(texts_by_user, journal)  # text batches: written down first, recorded per call
-        by_card = self.card_batch.send(card_items)
+        by_card = self.card_batch.send(card_items, journal.record_user if journal is not None else None)
         sent.outcomes.update(by_card.outcomes)
         sent.calls += by_card.calls
         return sent

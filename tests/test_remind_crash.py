@@ -9,6 +9,7 @@ Counted at the API double: each person behind gets exactly one delivered reminde
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -26,6 +27,8 @@ from tests.helpers_remind import deliveries
 from tests.test_remind_processes import AT, cli_env, remind_cmd, seed
 
 pytestmark = [pytest.mark.slow]
+TEXTS = "wecom:\n  cards: \"off\"\nreminders:\n  max_in_flight: 1\n"
+CARDS = "wecom:\n  cards: \"on\"\nreminders:\n  max_in_flight: 1\n"
 FIRST = AT + timedelta(minutes=10)  # every stage of the seed is due by then (none turns due in between)
 
 
@@ -39,7 +42,7 @@ def test_reminders_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path
     expected = seed(db, 300)
     with WeComDouble() as api:
         api.stall_after_delivery(1.5)  # delivered at once, answered late: the kill lands in between
-        env = cli_env(tmp_path, db.url, api, None, config_extra="reminders:\n  max_in_flight: 1\n")
+        env = cli_env(tmp_path, db.url, api, None, config_extra=TEXTS)
         proc = remind_cmd(env, "--at", FIRST.isoformat())
         deadline = time.monotonic() + 60
         while len(api.sent_messages()) < 2 and time.monotonic() < deadline:
@@ -76,7 +79,7 @@ def test_batch_outcomes_recorded_only_after_every_batch(db: Database, tmp_path: 
     seed(db, 300)
     with WeComDouble() as api:
         api.stall_after_delivery(1.0)
-        env = cli_env(tmp_path, db.url, api, None, config_extra="reminders:\n  max_in_flight: 1\n")
+        env = cli_env(tmp_path, db.url, api, None, config_extra=TEXTS)
         proc = remind_cmd(env, "--at", FIRST.isoformat())
         try:
             deadline = time.monotonic() + 60
@@ -88,3 +91,29 @@ def test_batch_outcomes_recorded_only_after_every_batch(db: Database, tmp_path: 
         finally:
             proc.kill()
             proc.communicate(timeout=30)
+
+
+def test_reminder_cards_sent_twice_after_kill_9_mid_pass(db: Database, tmp_path: Path) -> None:
+    """Cards: recorded per person as their cards finish; after a kill the rest go out two minutes
+    later, and a card in flight is recognised by its stable task_id instead of reaching anyone twice."""
+    expected = seed(db, 60)
+    with WeComDouble() as api:
+        api.stall_after_delivery(0.3)
+        env = cli_env(tmp_path, db.url, api, None, config_extra=CARDS)
+        proc = remind_cmd(env, "--at", FIRST.isoformat())
+        deadline = time.monotonic() + 60
+        while len(api.sent_messages()) < 6 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
+        assert any(r.status == "sent" for r in deliveries(db)), "finished people are recorded at once"
+        api.stall_after_delivery(0)
+        out, err = remind_cmd(env, "--at", (FIRST + timedelta(minutes=2)).isoformat()).communicate(timeout=120)
+        rows = deliveries(db)
+        per_user = Counter(r.userid for r in rows)
+        got = {u: api.delivered(u) for u in per_user}
+    assert len(rows) == expected and {r.status for r in rows} == {"sent"}, err
+    for user, messages in got.items():
+        keys = [json.dumps(m.get("template_card") or m.get("text"), sort_keys=True, ensure_ascii=False)
+                for m in messages]
+        assert len(keys) == len(set(keys)) == per_user[user], f"{user} got {len(keys)} for {per_user[user]} rows"
