@@ -45,6 +45,7 @@ class Clause:
     clause_id: str  # "<file>#<n>", stable while the file is unchanged
     is_heading: bool = False  # the text is only a heading line
     has_children: bool = False  # other clauses sit under this heading
+    continues: bool = False  # a long paragraph was cut here: its text goes on in the next clause
 
 
 @dataclass
@@ -96,6 +97,7 @@ class _Builder:
                     headings=tuple(h.bare for h in path),
                     clause_id=f"{self.file}#{len(self.clauses) + 1}",
                     is_heading=is_heading,
+                    continues=i < len(parts) - 1,
                 )
             )
 
@@ -151,10 +153,18 @@ def split_text(text: str) -> list[str]:
     return [g.strip() for g in ("".join(x) for x in groups) if g.strip()]
 
 
-def join_broken_lines(lines: list[str]) -> list[str]:
-    """Rejoin a paragraph that a web copy broke mid-sentence ("…审" + "视统战工作…")."""
+def join_broken_lines(lines: list[str], width: int | None = None) -> list[str]:
+    """Rejoin a paragraph that a web copy broke mid-sentence ("…审" + "视统战工作…").
+
+    With `width` (the line width of a typeset page, e.g. a PDF's longest line) a line as wide as the
+    page that does not end a sentence runs on into the next, whatever its length.
+    """
     out: list[str] = []
     for line in lines:
+        if width and out and len(out[-1]) >= max(8, int(0.85 * width)) and not _SENTENCE_END.search(out[-1]) \
+                and label_level(line) is None:
+            out[-1] += line
+            continue
         if (
             out
             and len(out[-1]) >= 30
