@@ -7,8 +7,6 @@ import importlib
 import logging
 import os
 import sys
-import time
-import uuid
 from collections.abc import Sequence
 
 from bot.config import ConfigError, Settings, load_settings
@@ -39,8 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
     chat = sub.add_parser("chat", help="talk to the bot in the terminal as a WeCom user")
-    chat.add_argument("--user", required=True)
+    chat.add_argument("--user")
     chat.add_argument("--message")
+    chat.add_argument("--at", metavar="ISO8601", help="the local time the message is sent")
+    chat.add_argument("--jsonl", action="store_true", help="a scripted conversation: JSON lines in and out")
     chat.set_defaults(func=cmd_chat)
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_verb", parser_class=_Parser, required=True)
@@ -96,39 +96,6 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """A terminal conversation through the same processor and dispatcher as the callback."""
-    from app.services import build_services
-    from bot.messages import IncomingMessage
+    from app.cli_chat import cmd_chat as chat
 
-    logging.getLogger().setLevel(logging.WARNING)
-    services = build_services(settings)
-    assert services.processor is not None
-
-    def say(text: str) -> None:
-        if text.startswith("/图片") or text.startswith("/image"):
-            media = text.split(maxsplit=1)[1] if " " in text else f"local-{uuid.uuid4().hex[:8]}"
-            msg = IncomingMessage(user=args.user, type="image", media_id=media, msg_id=uuid.uuid4().hex,
-                                  create_time=int(time.time()))
-        else:
-            msg = IncomingMessage(user=args.user, type="text", content=text, msg_id=uuid.uuid4().hex,
-                                  create_time=int(time.time()))
-        reply = services.processor.process(msg, budget_s=None)
-        print(reply if reply else "（无回复）", flush=True)
-
-    try:
-        if args.message is not None:
-            say(args.message)
-            return 0
-        interactive = sys.stdin.isatty()
-        if interactive:
-            print("统战助手 终端对话（输入「帮助」查看用法，Ctrl-D 退出）")
-        while True:
-            if interactive:
-                print("> ", end="", flush=True)
-            line = sys.stdin.readline()
-            if not line:
-                return 0
-            if line.strip():
-                say(line.strip())
-    finally:
-        services.close()
+    return chat(args, settings)

@@ -1,8 +1,10 @@
-"""Reporting through chat: 报送/上报/汇报, one follow-up question at a time, photos, 撤回, 修改, 我的报送.
+"""Reporting through chat: a trigger word (报送, 【报送】, 报个活动 …) or a message that reads as a report,
+one follow-up question at a time, photos.
 
-Each handler checks (filters, pure) and then handles. Follow-up answers are matched only while a
-report waits for one and only when the message looks like an answer, so a question typed in the
-middle still reaches the knowledge base.
+Each handler checks (filters, pure) and then handles. A follow-up answer is taken only while a
+report waits for one and only when the message fits the question asked ("2" only when there is a
+choice 2); anything else goes on to the other routes, and a question is answered with a word that
+the report is still open. 撤回, 恢复, 修改 and 我的报送 live in handlers.report_changes.
 """
 
 from __future__ import annotations
@@ -11,123 +13,126 @@ import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from bot import metrics
-from bot.db.models import Person, Report, Task
 from bot.dispatcher import Router
-from bot.filters import in_state, msg_type, normalize_command, regex, text_equals, text_startswith
+from bot.filters import in_state, msg_type, normalize_command
+from bot.messages import Reply
+from handlers import questions
 from handlers.progress import router as progress_router
+from handlers.report_changes import person_or_reply, refusal_for
+from handlers.report_changes import router as changes_router
 from tracking import texts
-from tracking.dates import find_date, parse_date_answer
-from tracking.numbers import find_participants, to_int
+from tracking.dates import parse_date_answer
 from tracking.photos import attach_photo, fetch_photo, fetch_then_retry, photo_count, recent_report
 from tracking.progress import task_progress
-from tracking.replies import (
-    confirmation,
-    format_date,
-    progress_line,
-    report_line,
-    short_date,
-    task_choices,
-)
+from tracking.recognise import find_trigger, is_report_candidate, looks_like_question
+from tracking.replies import confirmation, format_date, short_date, task_question, yes_no
 from tracking.report_parser import TaskRef, match_tag
-from tracking.reports import (
-    DB_DOWN_ERRORS,
-    NotAllowed,
-    ReportDraft,
-    create_report,
-    get_report,
-    modify_report,
-    recent_reports,
-    withdraw_report,
-)
-from tracking.service import after_db_success, parse_for, reportable_tasks, spool_report, task_ref
-from tracking.tasks import active_tasks, ensure_tasks
+from tracking.reports import DB_DOWN_ERRORS, ReportDraft, create_report, find_duplicate
+from tracking.service import after_db_success, draft_from, parse_for, spool_report
+from tracking.summary import clip
+from tracking.tasks import active_tasks
 
 if TYPE_CHECKING:
     from bot.context import HandlerContext
+    from bot.db.models import Person
     from bot.messages import IncomingMessage
 
 router = Router("reports")
 KIND = "report_followup"
-REPORT_WORDS = ("报送", "上报", "汇报")
-QUESTION_WORDS = ("什么", "怎么", "怎样", "多少", "几篇", "几次", "如何", "哪些", "哪里", "要求", "是否", "能否", "可以吗")
-YES_WORDS = {"是", "是的", "对", "对的", "确认", "没错", "嗯", "好", "好的", "y", "yes", "ok"}
+YES_WORDS = {"是", "是的", "对", "对的", "确认", "没错", "嗯", "好", "好的", "记录", "记", "要", "y", "yes", "ok", "可以"}
+NO_WORDS = {"不是", "不", "否", "不用", "不要", "不记", "不用了", "不是的", "no", "n", "忽略"}
+PLAN_WORDS = {"是计划", "计划", "是的计划", "还没开展", "还没开", "没开展", "还没搞"}
+DONE_WORDS = {"不是计划", "已开展", "已经开展", "开展了", "已经搞了", "搞过了", "办过了", "已完成"}
 NONE_WORDS = {"都不是", "不属于", "没有", "无", "不计入", "以上都不是"}
-MY_REPORT_WORDS = ("我的报送", "我的上报", "报送记录", "查看报送", "我报送的")
-ALL_REPORT_WORDS = ("全部报送", "所有报送")
-MODIFY_FIELDS = {"日期": "activity_date", "时间": "activity_date", "活动日期": "activity_date",
-                 "人数": "participants", "参加人数": "participants", "参与人数": "participants",
-                 "任务": "task", "内容": "activity", "活动内容": "activity", "活动": "activity",
-                 "村居": "village", "社区": "village", "村": "village"}
-_MODIFY = re.compile(
-    r"^(?:第)?\s*(?P<id>\d+)?\s*(?:号|条)?\s*(?P<field>" + "|".join(sorted(MODIFY_FIELDS, key=len, reverse=True))
-    + r")\s*(?:改为|改成|为|成|[:：])?\s*(?P<value>.+)$"
-)
-LIST_LIMIT = 10
+_NUMBER = re.compile(r"(?:任务|选|第)?\s*(\d{1,2})\s*(?:个|项|号|条)?")
+PREVIEW_CHARS = 40
 
 
 # ---------------------------------------------------------------- filters (pure)
 
 
-def looks_like_question(text: str) -> bool:
-    if text.endswith(("?", "？", "吗", "呢", "么")):
-        return True
-    return any(w in text for w in QUESTION_WORDS) and find_date(text, date(2000, 1, 1)) is None \
-        and find_participants(text) is None
-
-
 def report_command(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | None:
+    """A trigger word in any of its forms; the rest is the report (None when the rest is a question)."""
+    trigger = find_trigger(normalize_command(msg.text))
+    if trigger is None:
+        return None
+    return None if trigger.rest and looks_like_question(trigger.rest) else {"rest": trigger.rest}
+
+
+def report_candidate(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | None:
+    """No trigger, but it reads as an account of an activity (a verb and a date, a count or a place)."""
     text = normalize_command(msg.text)
-    for word in REPORT_WORDS:
-        if text.startswith(word):
-            rest = text[len(word):].lstrip(" :：,，、")
-            return None if rest and looks_like_question(rest) else {"rest": rest}
-    return None
+    return {"rest": text} if text and is_report_candidate(text, ctx.today()) else None
+
+
+def _number(text: str) -> int | None:
+    m = _NUMBER.fullmatch(text)
+    return int(m.group(1)) if m else None
 
 
 def followup_answer(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | None:
-    """Does this text answer the pending question? Passes the interpreted answer."""
+    """Does this text answer the pending question? Passes the interpreted answer; None lets it go on."""
     state = ctx.conversation.get() or {}
     text = normalize_command(msg.text)
     need = state.get("need")
+    low = text.lower()
     if not text:
         return None
     if need == "activity":
-        return None if looks_like_question(text) else {"answer": text}
-    if need == "date":
-        if text.lower() in YES_WORDS:
-            return {"answer": "yes"}
+        return None if looks_like_question(text) or find_trigger(text) else {"answer": text}
+    if need in ("record", "duplicate"):
+        return {"answer": "yes"} if low in YES_WORDS else {"answer": "no"} if low in NO_WORDS else None
+    if need in ("date", "plan"):
+        if need == "plan" and (low in YES_WORDS or text in PLAN_WORDS):
+            return {"answer": "plan"}
+        if need == "plan" and text in DONE_WORDS:
+            return {"answer": "done"}
+        if low in NO_WORDS and need == "date":
+            return {"answer": "no"}
         found = parse_date_answer(text, ctx.today())
         if found is not None:
             return {"answer": found.isoformat()}
-        return {"answer": None} if len(text) <= 8 and not looks_like_question(text) else None
+        short = len(text) <= 8 and not looks_like_question(text) and _number(text) is None
+        return {"answer": None} if short else None
     if need == "task":
-        m = re.fullmatch(r"(?:第|选)?\s*(\d{1,2})\s*(?:个|项|号)?", text)
-        if m:
-            return {"answer": int(m.group(1))}
-        if text in NONE_WORDS:
-            return {"answer": 0}
-        return {"answer": text} if len(text) <= 16 and not looks_like_question(text) else None
+        return _task_answer(text, state, ctx)
     return None
+
+
+def _task_answer(text: str, state: dict[str, Any], ctx: HandlerContext) -> dict[str, Any] | None:
+    choices: list[list[str]] = state.get("choices") or []
+    n = _number(text)
+    if n is not None:
+        typed_for_task = not text.isdigit()  # 任务 2 / 选2 / 第2个 name the report's list
+        qa_list = ctx.state.get_json(questions.CHOICES_KEY.format(user=ctx.user))
+        if not typed_for_task and qa_list and (state.get("qa_after") or not 0 <= n <= len(choices)):
+            return None  # a number for the policy answers offered later (or one our list has no room for)
+        return {"answer": n}
+    if text in NONE_WORDS:
+        return {"answer": 0}
+    if looks_like_question(text) or len(text) > 16:
+        return None
+    match = match_tag(text.lstrip("#＃"), [TaskRef(k, t) for k, t in choices])
+    return {"answer": match.chosen} if match.chosen else None
+
+
+def unrelated_while_pending(msg: IncomingMessage, ctx: HandlerContext) -> bool:
+    """Text that answers nothing pending: it goes to the policy answers, the report stays open.
+    A bare number or 有用/没用 is left to the questions router (a pick from its list, feedback)."""
+    text = normalize_command(msg.text)
+    return bool(text) and _number(text) is None and text not in questions.HELPFUL_WORDS \
+        and text not in questions.UNHELPFUL_WORDS
 
 
 # ---------------------------------------------------------------- helpers
 
 
-def _refusal(person: Person | None, userid: str) -> str | None:
-    if person is None:
-        return texts.NOT_ON_ROSTER.format(userid=userid)
-    if not person.active:
-        return texts.ROSTER_INACTIVE.format(userid=userid)
-    return None
-
-
-def _new_state(source: str, text: str, photos: list[list[str]] | None = None) -> dict[str, Any]:
+def _new_state(source: str, text: str, photos: list[list[str]] | None = None, *,
+               candidate: bool = False) -> dict[str, Any]:
     return {"kind": KIND, "need": None, "source": source, "text": text, "draft": None, "date_confirmed": False,
-            "task_decided": False, "choices": [], "photos": photos or []}
+            "task_decided": False, "choices": [], "photos": photos or [], "candidate": candidate,
+            "record_ok": not candidate, "date_vague": False, "dup_ok": False}
 
 
 def _parse_into(ctx: HandlerContext, person: Person, state: dict[str, Any]) -> None:
@@ -136,41 +141,61 @@ def _parse_into(ctx: HandlerContext, person: Person, state: dict[str, Any]) -> N
     with ctx.db.session() as session:
         parsed, tasks = parse_for(session, person, state["text"], ctx.today(), active)
         titles = {t.key: t.title for t in tasks}
-    draft = ReportDraft(person.userid, parsed.village, parsed.activity_date, parsed.activity, parsed.participants,
-                        parsed.task.chosen, state["text"], state["source"])
+    old = ReportDraft.from_json(state["draft"]) if state.get("draft") else None
+    draft = draft_from(parsed, person.userid, state["text"], state["source"])
+    if old is not None and state.get("date_set"):
+        draft.activity_date = old.activity_date  # a day the user gave in answer stays
     state["draft"] = draft.to_json()
     state["activity_missing"] = "activity" in parsed.missing
+    state["date_vague"] = parsed.date_vague and not state.get("date_set")
     state["choices"] = [[k, titles[k]] for k in parsed.task.candidates if k in titles]
     state["task_decided"] = parsed.task.chosen is not None or not state["choices"]
+
+
+def _preview(draft: ReportDraft) -> str:
+    return f"「{clip(draft.summary or draft.activity, PREVIEW_CHARS)}」"
+
+
+def _ask(ctx: HandlerContext, state: dict[str, Any], need: str, reply: str) -> str:
+    state["need"] = need
+    ctx.conversation.set(state)
+    return reply
 
 
 def _advance(ctx: HandlerContext, person: Person, state: dict[str, Any]) -> str:
     """Ask the next missing thing (one question), or store the report."""
     draft = ReportDraft.from_json(state["draft"])
     today = ctx.today()
+    example = short_date(today, today)
     if state.get("activity_missing"):
-        state["need"] = "activity"
-        ctx.conversation.set(state)
-        return texts.ASK_ACTIVITY
+        return _ask(ctx, state, "activity", texts.ASK_ACTIVITY)
+    if state.get("date_vague"):
+        return _ask(ctx, state, "date", texts.ASK_WHICH_DAY.format(example=example, preview=_preview(draft)))
     if draft.activity_date > today and not state.get("date_confirmed"):
-        state["need"] = "date"
-        ctx.conversation.set(state)
-        return texts.ASK_FUTURE_DATE.format(date=format_date(draft.activity_date, today),
-                                            example=short_date(today, today))
+        return _ask(ctx, state, "plan", yes_no(texts.ASK_FUTURE_DATE.format(
+            date=format_date(draft.activity_date, today), example=example), kind="plan_question"))
+    if not state.get("record_ok"):
+        return _ask(ctx, state, "record", yes_no(texts.ASK_RECORD.format(preview=_preview(draft)),
+                                                 kind="record_question"))
     if not state.get("task_decided"):
-        state["need"] = "task"
-        ctx.conversation.set(state)
-        return texts.ASK_TASK.format(choices=task_choices([title for _, title in state["choices"]]))
-    ctx.conversation.clear()
-    return _store(ctx, person, draft, state.get("photos") or [])
+        return _ask(ctx, state, "task", task_question([title for _, title in state["choices"]]))
+    return _store(ctx, person, draft, state)
 
 
-def _store(ctx: HandlerContext, person: Person, draft: ReportDraft, photos: list[list[str]]) -> str:
+def _store(ctx: HandlerContext, person: Person, draft: ReportDraft, state: dict[str, Any]) -> str:
     services = ctx.services
     now = ctx.clock.now()
     today = ctx.today()
+    photos: list[list[str]] = state.get("photos") or []
     try:
         with ctx.db.session() as session:
+            if not state.get("dup_ok"):
+                twin = find_duplicate(session, draft, now=now)
+                if twin is not None:
+                    state["dup_id"] = twin.id
+                    return _ask(ctx, state, "duplicate", yes_no(texts.ASK_DUPLICATE.format(
+                        id=twin.id, date=short_date(twin.activity_date, today),
+                        activity=clip(twin.summary or twin.activity, 20)), kind="duplicate_question"))
             report, created = create_report(session, draft, now=now)
             photo_ids = [attach_photo(session, report, media_id, key, now)[0].id for media_id, key in photos]
             # the period the activity falls in (本月, or e.g. 2026年3月 for a late report)
@@ -178,24 +203,17 @@ def _store(ctx: HandlerContext, person: Person, draft: ReportDraft, photos: list
             reply = confirmation(report, report.task.title if report.task else None, progress, today,
                                  duplicate=not created)
     except DB_DOWN_ERRORS:
+        ctx.conversation.clear()
         spool_report(services, userid=person.userid, text=draft.raw_text, msg_key=draft.source_msg_key,
                      today=today, draft=draft)
         return texts.SPOOLED
+    ctx.conversation.clear()
     if created:
         metrics.report("stored")
     for pid in photo_ids:
         services.background(fetch_photo, services, pid)
     after_db_success(services)
     return reply
-
-
-def _person_or_reply(ctx: HandlerContext) -> tuple[Person | None, str | None]:
-    try:
-        person = ctx.person()
-    except DB_DOWN_ERRORS:
-        return None, texts.DB_DOWN
-    refusal = _refusal(person, ctx.user)
-    return (None, refusal) if refusal else (person, None)
 
 
 # ---------------------------------------------------------------- routes
@@ -213,13 +231,17 @@ def report(msg: IncomingMessage, ctx: HandlerContext, rest: str) -> str:
         spool_report(ctx.services, userid=ctx.user, text=rest, msg_key=msg.dedupe_key, today=ctx.today())
         ctx.conversation.clear()
         return texts.SPOOLED
-    refusal = _refusal(person, ctx.user)
+    refusal = refusal_for(person, ctx.user)
     if refusal:
         return refusal
     assert person is not None
+    return _begin(msg, ctx, person, rest, candidate=False)
+
+
+def _begin(msg: IncomingMessage, ctx: HandlerContext, person: Person, rest: str, *, candidate: bool) -> str:
     old = ctx.conversation.get()
     held = old.get("photos", []) if old and old.get("kind") == KIND else []
-    state = _new_state(msg.dedupe_key, rest, held)
+    state = _new_state(msg.dedupe_key, rest, held, candidate=candidate)
     if not rest:
         state["need"] = "activity"
         ctx.conversation.set(state)
@@ -230,7 +252,7 @@ def report(msg: IncomingMessage, ctx: HandlerContext, rest: str) -> str:
 
 @router.route(msg_type("image"))
 def photo(msg: IncomingMessage, ctx: HandlerContext) -> str:
-    person, reply = _person_or_reply(ctx)
+    person, reply = person_or_reply(ctx)
     if person is None:
         return reply or texts.DB_DOWN
     state = ctx.conversation.get()
@@ -245,131 +267,13 @@ def photo(msg: IncomingMessage, ctx: HandlerContext) -> str:
             return texts.PHOTO_NO_REPORT
         pic, created = attach_photo(session, report, msg.media_id or "", msg.dedupe_key, now)
         n = photo_count(session, report.id)
-        rid, activity, pid = report.id, report.activity, pic.id
+        rid, activity, pid = report.id, report.summary or report.activity, pic.id
     if created:
         ctx.services.background(fetch_then_retry, ctx.services, pid)
     return texts.PHOTO_ATTACHED.format(id=rid, activity=activity[:20], n=n)
 
 
-@router.route(regex(r"(?:撤回|撤销|删除)\s*(?:报送)?\s*(?:第)?\s*(?P<id>\d+)?\s*(?:号|条)?"))
-def withdraw(msg: IncomingMessage, ctx: HandlerContext, id: str | None) -> str:  # noqa: A002 - regex group
-    person, reply = _person_or_reply(ctx)
-    if person is None:
-        return reply or texts.DB_DOWN
-    report_id = int(id) if id else None
-    today = ctx.today()
-    try:
-        with ctx.db.session() as session:
-            report = _find_report(session, person, report_id, texts.ALREADY_WITHDRAWN)
-            if isinstance(report, str):
-                return report
-            withdraw_report(session, report, by=person.userid, now=ctx.clock.now())
-            progress = ""
-            if report.task is not None:
-                owner = _owner(session, report.userid) or person
-                progress = progress_line(task_progress(session, report.task, owner, report.activity_date), today)
-            return texts.WITHDRAWN.format(id=report.id, date=short_date(report.activity_date, today),
-                                          activity=report.activity[:20], progress=progress)
-    except DB_DOWN_ERRORS:
-        return texts.DB_DOWN
-
-
-def _find_report(session: Session, person: Person, report_id: int | None, withdrawn_text: str) -> Report | str:
-    """The report a 撤回/修改 names (or the latest), or the reply explaining why there is none to change."""
-    try:
-        report = get_report(session, person, report_id)
-    except NotAllowed:
-        return texts.NOT_YOURS.format(id=report_id)
-    if report is None:
-        return texts.WITHDRAW_NONE if report_id is None else texts.NOT_FOUND.format(id=report_id)
-    if report.status == "withdrawn":
-        return withdrawn_text.format(id=report.id)
-    return report
-
-
-def _owner(session: Session, userid: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.userid == userid))
-
-
-@router.route(msg_type("text"), text_startswith("修改", "更正", "更改"))
-def modify(msg: IncomingMessage, ctx: HandlerContext, command: str, rest: str) -> str:
-    m = _MODIFY.match(rest)
-    if not m:
-        return texts.MODIFY_USAGE
-    person, reply = _person_or_reply(ctx)
-    if person is None:
-        return reply or texts.DB_DOWN
-    report_id = int(m.group("id")) if m.group("id") else None
-    field, raw = MODIFY_FIELDS[m.group("field")], m.group("value").strip()
-    today = ctx.today()
-    try:
-        ensure_tasks(ctx.services)
-        with ctx.db.session() as session:
-            report = _find_report(session, person, report_id, texts.MODIFY_WITHDRAWN)
-            if isinstance(report, str):
-                return report
-            owner = _owner(session, report.userid) or person
-            value, error = _modify_value(session, owner, field, raw, report.id, today)
-            if error:
-                return error
-            old, new = modify_report(session, report, by=person.userid, field=field, value=value,
-                                     now=ctx.clock.now())
-            progress = ""
-            if report.task is not None:
-                progress = progress_line(task_progress(session, report.task, owner, report.activity_date), today)
-            shown = {date: lambda d: short_date(d, today)}.get(type(new), lambda v: v)
-            return texts.MODIFIED.format(id=report.id, field=texts.FIELD_NAMES[field],
-                                         old=shown(old) if old is not None else texts.UNKNOWN,
-                                         new=shown(new) if new is not None else texts.UNKNOWN, progress=progress)
-    except DB_DOWN_ERRORS:
-        return texts.DB_DOWN
-
-
-def _modify_value(session: Session, owner: Person, field: str, raw: str, report_id: int,
-                  today: date) -> tuple[Any, str | None]:
-    """The new value for a field, or an error reply."""
-    if field == "activity_date":
-        found = find_date(raw, today)
-        if found is None:
-            return None, texts.MODIFY_BAD_DATE.format(value=raw)
-        if found.value > today:
-            return None, texts.MODIFY_FUTURE_DATE.format(date=short_date(found.value, today))
-        return found.value, None
-    if field == "participants":
-        count = find_participants(raw) or None
-        n = count.value if count else to_int(raw.rstrip("人名位 "))
-        if n is None or n < 0:
-            return None, texts.MODIFY_BAD_NUMBER.format(value=raw, id=report_id)
-        return n, None
-    if field == "task":
-        tasks: list[Task] = reportable_tasks(session, owner)
-        if raw.strip("#＃ ") in NONE_WORDS:
-            return None, None
-        match = match_tag(raw.lstrip("#＃ ").strip(), [task_ref(t) for t in tasks])
-        chosen = next((t for t in tasks if t.key == match.chosen), None)
-        if chosen is None:
-            return None, texts.MODIFY_BAD_TASK.format(value=raw, choices=task_choices([t.title for t in tasks]))
-        return chosen, None
-    return raw[:500] if field == "activity" else raw[:128], None
-
-
-@router.route(msg_type("text"), text_equals(*MY_REPORT_WORDS, *ALL_REPORT_WORDS))
-def my_reports(msg: IncomingMessage, ctx: HandlerContext) -> str:
-    person, reply = _person_or_reply(ctx)
-    if person is None:
-        return reply or texts.DB_DOWN
-    everyone = person.is_admin and normalize_command(msg.text) in ALL_REPORT_WORDS
-    today = ctx.today()
-    try:
-        with ctx.db.session() as session:
-            rows, total = recent_reports(session, None if everyone else person, limit=LIST_LIMIT)
-            if not rows:
-                return texts.MY_REPORTS_EMPTY
-            head = (texts.ALL_REPORTS_HEAD if everyone else texts.MY_REPORTS_HEAD).format(total=total, n=len(rows))
-            lines = [head, *(report_line(r, today) for r in rows), texts.REPORTS_FOOTER]
-    except DB_DOWN_ERRORS:
-        return texts.DB_DOWN
-    return "\n".join(lines)
+router.include(changes_router)
 
 
 def _spool_followup(ctx: HandlerContext, state: dict[str, Any], answer: Any) -> None:
@@ -380,10 +284,12 @@ def _spool_followup(ctx: HandlerContext, state: dict[str, Any], answer: Any) -> 
         text = f"{state.get('text') or ''}，{answer}".strip("，")
         spool_report(ctx.services, userid=ctx.user, text=text, msg_key=state["source"], today=ctx.today())
     else:
-        if need == "date" and answer not in (None, "yes"):
+        if need in ("date", "plan") and answer not in (None, "plan", "done", "no"):
             draft.activity_date = date.fromisoformat(answer)
         elif need == "task" and isinstance(answer, int) and 0 < answer <= len(state.get("choices") or []):
             draft.task_key = state["choices"][answer - 1][0]
+        elif need == "task" and isinstance(answer, str):
+            draft.task_key = answer
         spool_report(ctx.services, userid=ctx.user, text=draft.raw_text, msg_key=draft.source_msg_key,
                      today=ctx.today(), draft=draft)
     ctx.conversation.clear()
@@ -394,46 +300,88 @@ def followup(msg: IncomingMessage, ctx: HandlerContext, state: dict[str, Any], a
     try:
         person = ctx.person()
     except DB_DOWN_ERRORS:
+        if answer in ("no", "plan") or state.get("need") in ("record", "duplicate") and answer != "yes":
+            ctx.conversation.clear()
+            return texts.RECORD_DROPPED
         _spool_followup(ctx, state, answer)
         return texts.SPOOLED
-    refusal = _refusal(person, ctx.user)
+    refusal = refusal_for(person, ctx.user)
     if refusal:
         ctx.conversation.clear()
         return refusal
     assert person is not None
     need = state.get("need")
+    today = ctx.today()
     if need == "activity":
         state["text"] = f"{state['text']}，{answer}" if state.get("text") else answer
         _parse_into(ctx, person, state)
         return _advance(ctx, person, state)
-    if need == "date":
+    if need in ("record", "duplicate"):
+        if answer == "no" and need == "record" or answer == "yes" and need == "duplicate":
+            ctx.conversation.clear()
+            if need == "record":
+                return texts.RECORD_DROPPED
+            return texts.DUPLICATE_DROPPED.format(id=state.get("dup_id", ""))
+        state["record_ok" if need == "record" else "dup_ok"] = True
+        return _advance(ctx, person, state)
+    if need in ("date", "plan"):
+        draft = ReportDraft.from_json(state["draft"])
+        if answer == "plan":
+            ctx.conversation.clear()
+            return texts.PLAN_NOTED.format(date=short_date(draft.activity_date, today))
+        if answer == "no":
+            ctx.conversation.clear()
+            return texts.RECORD_DROPPED
+        if answer == "done":
+            state["date_vague"] = True
+            return _advance(ctx, person, state)
         if answer is None:
-            draft = ReportDraft.from_json(state["draft"])
-            return texts.ASK_DATE_AGAIN.format(date=short_date(draft.activity_date, ctx.today()),
-                                               example=short_date(ctx.today(), ctx.today()))
-        if answer == "yes":
-            state["date_confirmed"] = True
-        else:
-            draft = ReportDraft.from_json(state["draft"])
-            draft.activity_date = date.fromisoformat(answer)
-            state["draft"] = draft.to_json()
+            return texts.ASK_DAY_AGAIN.format(example=short_date(today, today))
+        draft.activity_date = date.fromisoformat(answer)
+        state.update(draft=draft.to_json(), date_set=True, date_vague=False, record_ok=True, date_confirmed=False)
         return _advance(ctx, person, state)
     if need == "task":
         choices: list[list[str]] = state.get("choices") or []
-        chosen: str | None = None
         if isinstance(answer, int):
             if not 0 <= answer <= len(choices):
                 return texts.ASK_TASK_AGAIN.format(n=len(choices))
             chosen = choices[answer - 1][0] if answer else None
         else:
-            match = match_tag(str(answer).lstrip("#＃"), [TaskRef(k, t) for k, t in choices])
-            if match.chosen is None:
-                return texts.ASK_TASK_AGAIN.format(n=len(choices))
-            chosen = match.chosen
+            chosen = answer
         draft = ReportDraft.from_json(state["draft"])
         draft.task_key = chosen
-        state["draft"] = draft.to_json()
-        state["task_decided"] = True
+        state.update(draft=draft.to_json(), task_decided=True)
         return _advance(ctx, person, state)
     ctx.conversation.clear()
     return texts.REPORT_USAGE
+
+
+@router.route(msg_type("text"), report_candidate)
+def candidate(msg: IncomingMessage, ctx: HandlerContext, rest: str) -> str | None:
+    """A report without the magic word: offered for recording once (the roster's people only)."""
+    try:
+        person = ctx.person()
+    except DB_DOWN_ERRORS:
+        return texts.DB_DOWN
+    if refusal_for(person, ctx.user) is not None:
+        return questions.answer(msg, ctx)
+    assert person is not None
+    return _begin(msg, ctx, person, rest, candidate=True)
+
+
+_PENDING_WHAT = {"activity": "请说一下开展了什么活动", "date": "活动是哪一天", "plan": "这是计划吗",
+                 "record": "要记为报送吗", "task": "算哪项任务", "duplicate": "是重复发送吗"}
+
+
+@router.route(msg_type("text"), in_state(KIND), unrelated_while_pending)
+def question_while_pending(msg: IncomingMessage, ctx: HandlerContext, state: dict[str, Any]) -> str:
+    """Answer the question through the normal question route; the report's question stays open."""
+    answer = questions.answer(msg, ctx)
+    if ctx.state.get_json(questions.CHOICES_KEY.format(user=ctx.user)):
+        state["qa_after"] = True  # a bare number now picks from the policy list, not the report's
+    ctx.conversation.set(state)
+    note = texts.PENDING_STILL.format(question=_PENDING_WHAT.get(state.get("need") or "", "请回复上面的问题"))
+    text = f"{answer}\n{note}"
+    if isinstance(answer, Reply):
+        return Reply(text, kind=answer.kind, title=answer.title, fields=answer.fields, buttons=answer.buttons)
+    return text

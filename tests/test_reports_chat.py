@@ -92,7 +92,7 @@ def test_unsure_task_is_asked_with_numbered_choices(rchat: ChatDriver) -> None:
     reply = rchat.send("li", pick)
     assert "任务：经验总结类或亮点特色信息" in reply
     assert rchat.services.state.get("conv:li") is None
-    rchat.send("li", "报送 今天社区的情况")
+    rchat.send("li", "报送 今天村里头的事情")
     assert "未归入任务" in rchat.send("li", "0")
     assert [r.task.key if r.task else None for r in reports(rchat)] == ["highlight", None]
 
@@ -108,13 +108,14 @@ def test_missing_activity_gets_one_follow_up(rchat: ChatDriver) -> None:
     assert reports(rchat)[1].activity_date == date(2026, 11, 19)
 
 
-def test_future_date_is_questioned(rchat: ChatDriver) -> None:
+def test_future_date_is_asked_whether_it_is_a_plan_and_plans_are_not_counted(rchat: ChatDriver) -> None:
     ask = rchat.send("li", "报送 11月25日开展宣讲")
-    assert "11月25日" in ask and "还没到" in ask
+    assert "11月25日" in ask and "还没到" in ask and "计划" in ask
     assert "报送编号" in rchat.send("li", "11月19日")
-    rchat.send("li", "报送 11月25日开展宣讲")
-    assert "报送编号" in rchat.send("li", "是")
-    assert [r.activity_date for r in reports(rchat)] == [date(2026, 11, 19), date(2026, 11, 25)]
+    rchat.send("li", "报送 11月25日开展走访")
+    assert rchat.send("li", "是") == texts.PLAN_NOTED.format(date="11月25日")
+    assert [r.activity_date for r in reports(rchat)] == [date(2026, 11, 19)]
+    assert rchat.services.state.get("conv:li") is None
 
 
 def test_cancel_abandons_the_pending_report(rchat: ChatDriver) -> None:
@@ -143,7 +144,8 @@ def test_follow_up_state_expires(rchat: ChatDriver) -> None:
 def test_withdraw_last_or_by_number_with_audit(rchat: ChatDriver) -> None:
     rchat.send("li", "报送 昨天开展宣讲")
     rchat.send("li", "报送 今天开展走访")
-    reply = rchat.send("li", "撤回")
+    assert rchat.send("li", "撤回").startswith("撤回 2？")
+    reply = rchat.send("li", "是")
     assert reply.startswith("已撤回报送 2") and "本月工作动态信息 1/3" in reply
     assert rchat.send("li", "撤回 2") == texts.ALREADY_WITHDRAWN.format(id=2)
     assert rchat.send("li", "撤回 1").startswith("已撤回报送 1")

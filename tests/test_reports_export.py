@@ -21,6 +21,7 @@ def filled(services, tmp_path):  # noqa: ANN201
     chat.send("li", "报送 昨天在红山郡社区开展民族团结宣讲,40人参加")
     chat.send("wang", "报送 11月2日开展走访")
     chat.send("wang", "撤回")
+    chat.send("wang", "是")
     chat.services.clock.advance(minutes=1)
     return chat.services.settings.with_overrides(database_url=chat.services.db.url)
 
@@ -28,12 +29,13 @@ def filled(services, tmp_path):  # noqa: ANN201
 def test_reports_list_json_has_the_interface_shape(filled, capsys) -> None:
     assert cli.cmd_reports_list(argparse.Namespace(json=True, since=None, village=None), filled) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [set(r) for r in rows] == [{"id", "userid", "name", "village", "date", "activity", "participants",
-                                       "task", "photos", "status", "created_at"}] * 2
+    assert [set(r) for r in rows] == [{"id", "userid", "name", "village", "date", "activity", "summary",
+                                       "participants", "participants_text", "task", "photos", "status",
+                                       "created_at"}] * 2
     assert rows[0] | {"created_at": None} == {
         "id": 1, "userid": "li", "name": "李四", "village": "红山郡社区", "date": "2026-11-19",
-        "activity": "在红山郡社区开展民族团结宣讲", "participants": 40, "task": "工作动态信息", "photos": 0,
-        "status": "active", "created_at": None}
+        "activity": "在红山郡社区开展民族团结宣讲", "summary": "在红山郡社区开展民族团结宣讲", "participants": 40,
+        "participants_text": "40人参加", "task": "工作动态信息", "photos": 0, "status": "active", "created_at": None}
     assert rows[0]["created_at"].startswith("2026-11-20T02:00:00") and rows[1]["status"] == "withdrawn"
     cli.cmd_reports_list(argparse.Namespace(json=True, since=date(2026, 11, 10), village=None), filled)
     assert [json.loads(line)["id"] for line in capsys.readouterr().out.splitlines()] == [1]

@@ -122,10 +122,22 @@ def test_village_named_by_full_or_base_name_but_not_inside_a_word() -> None:
     assert find_village("在红山郡开展宣讲", villages)[0] == "红山郡社区"
     assert find_village("新华 开展宣讲", villages)[0] == "新华社区"
     assert find_village("开展民族团结宣讲", villages) is None
-    assert find_village("在幸福村开展宣讲", villages)[0] == "幸福村"
     assert find_village("推动乡村振兴", villages) is None
-    assert find_village("光明社区今天开展宣讲", villages)[0] == "光明社区"
     assert find_village("今天组织村民学习", villages) is None
+
+
+@pytest.mark.parametrize("text", ["在幸福村开展宣讲", "光明社区今天开展宣讲", "下午在社区开展宣讲", "晚上社区组织跳舞",
+                                  "青年节社区开展活动", "镇文化站组织我村村民学习"])
+def test_a_place_not_on_the_roster_is_never_the_village(text: str) -> None:
+    villages = ["红山郡社区", "团结嘎查", "新华社区"]
+    assert find_village(text, villages) is None
+    parsed = parse_report(text, today=date(2026, 11, 20), own_village="新华社区", villages=villages, tasks=TASKS)
+    assert parsed.village == "新华社区"
+
+
+def test_a_close_spelling_of_a_roster_village_finds_it() -> None:
+    assert find_village("今天红山社区开展宣讲", ["红山郡社区", "新华社区"])[0] == "红山郡社区"
+    assert find_village("提升群众幸福感", ["幸福村"]) is None
 
 
 def test_tasks_by_tag_keyword_fuzzy_or_asked() -> None:

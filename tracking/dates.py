@@ -1,8 +1,10 @@
-"""Activity dates in report text: 今天, 昨天, 上周五, 3月5日, 3.5, 2026-03-05, 十一月五日 … Pure functions.
+"""Activity dates in report text: 今天, 昨天, 上周五, 3月5日, 3.5, 2026-03-05, 十一月五日, 上个月底, 元旦当天 …
 
-Dates are resolved against the reporter's local `today`. A month and day without a year means this
-year unless that is more than a month ahead (then last year: "12月30日" said on 3 January). A
-date that still lies ahead is returned as is; the caller questions it.
+Pure functions. Dates are resolved against the reporter's local `today`. A month and day without a
+year means this year unless that is more than a month ahead (then last year: "12月30日" said on 3
+January). A date that still lies ahead is returned as is; the caller asks whether it is a plan.
+Vague times (前几天, 最近, 上周, 国庆节前) are found too, with no value: the caller asks for the day.
+An explicit date anywhere wins over a festival name, and a festival over a vague time.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from tracking.festivals import festival_spans, find_festival
 from tracking.numbers import to_int
 
 _CN = "零〇○一二两三四五六七八九十"
@@ -20,7 +23,13 @@ _Y = r"(?:20\d\d|[二][〇零○][一二三四五六七八九〇零○]{2})"
 WEEKDAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "末": 5,
             "1": 0, "2": 1, "3": 2, "4": 3, "5": 4, "6": 5, "7": 6}
 RELATIVE_DAYS = {"大前天": 3, "前天": 2, "前日": 2, "昨天": 1, "昨日": 1, "昨晚": 1, "昨儿": 1,
-                 "今天": 0, "今日": 0, "今晚": 0, "今早": 0, "今儿": 0, "当天": 0, "当日": 0}
+                 "今天": 0, "今日": 0, "今晚": 0, "今早": 0, "今儿": 0, "当天": 0, "当日": 0,
+                 "明天": -1, "明日": -1, "明早": -1, "明晚": -1, "后天": -2, "大后天": -3}
+VAGUE = re.compile(
+    r"前几天|前些天|前些日子|前两天|前段时间|前阵子|这几天|这两天|最近|近日|近期|日前|近来|"
+    r"上周(?![一二三四五六日天末1-7])|上个?星期(?![一二三四五六日天1-7])|上个?礼拜(?![一二三四五六日天1-7])|"
+    r"上个?月(?![底末初中]|\s*[\d一二三四五六七八九十])|上旬|中旬|下旬|年初|年底|年末|前不久"
+)
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("ymd", re.compile(rf"(?<!\d)(?P<y>{_Y})\s*(?:年|[-/.])\s*(?P<m>{_M})\s*(?:月|[-/.])\s*(?P<d>{_D})\s*[日号]?")),
@@ -30,7 +39,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("weekend", re.compile(r"(?P<w>上上个?|上个?|本|这个?)?(?:周末|礼拜天?末)")),
     ("relative", re.compile("|".join(sorted(RELATIVE_DAYS, key=len, reverse=True)))),
     ("weekday", re.compile(r"(?P<w>上上个?|上个?|本|这个?|下个?)?(?:周|星期|礼拜)(?P<d>[一二三四五六日天1-7])")),
-    ("month_day", re.compile(rf"(?P<mo>上个?月|本月|这个?月)\s*(?P<d>{_D})\s*[日号]")),
+    ("month_day", re.compile(rf"(?P<mo>上个?月|本月|这个?月|下个?月)\s*(?P<d>{_D})\s*[日号]")),
+    ("month_edge", re.compile(r"(?P<mo>上个?月|本月|这个?月|下个?月)?(?P<edge>底|末|初|中)(?![旬])")),
     ("day", re.compile(rf"(?<![\d月{_CN}])(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号](?![楼院门线馆厅栋室])")),
 ]
 
@@ -39,7 +49,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 class DateMatch:
     """A date found in text and where: the caller removes [start, end) from the activity text."""
 
-    value: date
+    value: date | None  # None: a vague time (前几天, 国庆节前): ask which day
     start: int
     end: int
     form: str
@@ -97,10 +107,16 @@ def _resolve(form: str, m: re.Match[str], today: date) -> date | None:
         d = to_int(g["d"])
         if d is None:
             return None
-        if g["mo"].startswith("上"):
-            first = today.replace(day=1) - timedelta(days=1)
-            return _safe(first.year, first.month, d)
-        return _safe(today.year, today.month, d)
+        year, month = _month_of(g["mo"], today)
+        return _safe(year, month, d)
+    if form == "month_edge":
+        if not g["mo"] and (m.start() == 0 or m.string[m.start() - 1] != "月"):
+            return None  # 底, 初 inside other words; only 月底 / 上个月底 …
+        year, month = _month_of(g["mo"] or "本月", today)
+        if g["edge"] in ("底", "末"):
+            nxt = date(year + (month == 12), month % 12 + 1, 1)
+            return nxt - timedelta(days=1)
+        return date(year, month, 1 if g["edge"] == "初" else 15)
     if form == "day":
         d = int(g["d"])
         candidate = _safe(today.year, today.month, d)
@@ -111,11 +127,22 @@ def _resolve(form: str, m: re.Match[str], today: date) -> date | None:
     return None
 
 
-def find_date(text: str, today: date) -> DateMatch | None:
-    """The first (leftmost, longest) date expression in `text`, resolved against local `today`."""
+def _month_of(word: str, today: date) -> tuple[int, int]:
+    """(year, month) of 上个月 / 本月 / 下个月 said on `today`."""
+    if word.startswith("上"):
+        prev = today.replace(day=1) - timedelta(days=1)
+        return prev.year, prev.month
+    if word.startswith("下"):
+        return today.year + (today.month == 12), today.month % 12 + 1
+    return today.year, today.month
+
+
+def _explicit(text: str, today: date, skip: list[tuple[int, int]]) -> DateMatch | None:
     best: DateMatch | None = None
     for form, pattern in _PATTERNS:
         for m in pattern.finditer(text):
+            if any(m.start() < end and m.end() > start for start, end in skip):
+                continue  # 当天 inside 元旦当天
             value = _resolve(form, m, today)
             if value is None:
                 continue
@@ -126,10 +153,26 @@ def find_date(text: str, today: date) -> DateMatch | None:
     return best
 
 
+def find_date(text: str, today: date) -> DateMatch | None:
+    """The activity's date in `text`, resolved against local `today`; `value` is None for a vague time.
+
+    An explicit date (leftmost, longest) wins, then a festival (元旦当天), then a vague word (前几天)."""
+    festival = find_festival(text, today)
+    explicit = _explicit(text, today, festival_spans(text) if festival else [])
+    if explicit is not None:
+        return explicit
+    if festival is not None:
+        return DateMatch(festival.value, festival.start, festival.end, "festival")  # type: ignore[arg-type]
+    vague = VAGUE.search(text)
+    if vague is not None:
+        return DateMatch(None, vague.start(), vague.end(), "vague")  # type: ignore[arg-type]
+    return None
+
+
 def parse_date_answer(text: str, today: date) -> date | None:
     """A reply that is only a date (used when the bot asked for one)."""
     found = find_date(text, today)
-    if found is None:
+    if found is None or found.value is None:
         return None
     rest = (text[:found.start] + text[found.end:]).strip(" ，,。.是的就在")
     return found.value if len(rest) <= 4 else None

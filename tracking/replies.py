@@ -6,9 +6,13 @@ from collections.abc import Sequence
 from datetime import date
 
 from bot.db.models import Report
+from bot.messages import Button, Reply
 from bot.periods import Period
 from tracking import texts
 from tracking.progress import TaskProgress
+from tracking.summary import clip
+
+CONFIRM_ACTIVITY_CHARS = 80  # the confirmation stays under one phone screen
 
 
 def format_date(d: date, today: date) -> str:
@@ -40,30 +44,52 @@ def progress_line(p: TaskProgress, today: date) -> str:
                                          done=p.done, target=p.target, tail=tail)
 
 
-def participants_text(n: int | None) -> str:
-    return f"{n}人" if n is not None else ""
+def participants_text(n: int | None, wording: str | None = None) -> str:
+    """40人, or 15人（十五六个人） when the wording says more than the number."""
+    if n is None:
+        return ""
+    shown = f"{n}人"
+    return f"{shown}（{wording}）" if wording and wording not in (shown, f"{n}名", f"{n}位") else shown
 
 
 def confirmation(report: Report, task_title: str | None, progress: TaskProgress | None, today: date, *,
-                 duplicate: bool = False) -> str:
-    lines = [texts.CONFIRM.format(
-        id=report.id,
-        date=format_date(report.activity_date, today),
-        participants=participants_text(report.participants) or texts.NO_PARTICIPANTS.format(id=report.id),
-        village=report.village or texts.UNKNOWN,
-        task=task_title or texts.NO_TASK.format(id=report.id),
-        activity=report.activity,
-    )]
+                 duplicate: bool = False) -> Reply:
+    """The stored report in a few lines (content clipped), progress, and always the 撤回/修改 hint last."""
+    people = participants_text(report.participants, report.participants_text)
+    activity = clip(report.summary or report.activity, CONFIRM_ACTIVITY_CHARS)
+    values = (format_date(report.activity_date, today), people or texts.NO_PARTICIPANTS.format(id=report.id),
+              report.village or texts.UNKNOWN, task_title or texts.NO_TASK.format(id=report.id), activity)
+    lines = [texts.CONFIRM.format(id=report.id, date=values[0], participants=values[1], village=values[2],
+                                  task=values[3], activity=values[4])]
     if duplicate:
         lines[0] = lines[0] + texts.DUPLICATE_NOTE
     if progress is not None:
+        if not progress.period.contains(today):
+            lines.append(texts.OLD_PERIOD_NOTE.format(day=short_date(report.activity_date, today),
+                                                      period=period_label(progress.cadence, progress.period, today)))
         lines.append(progress_line(progress, today))
     lines.append(texts.CONFIRM_FOOTER.format(id=report.id))
-    return "\n".join(lines)
+    return Reply("\n".join(lines), kind="report_confirm", title=texts.CONFIRM_TITLE.format(id=report.id),
+                 fields=tuple(zip(texts.FIELD_LABELS, values, strict=True)),
+                 buttons=(Button("withdraw", texts.BUTTON_WITHDRAW, f"撤回 {report.id}"),
+                          Button("ok", texts.BUTTON_OK, texts.BUTTON_OK)))
 
 
 def task_choices(titles: Sequence[str]) -> str:
     return "\n".join(f"{i}. {t}" for i, t in enumerate(titles, 1))
+
+
+def task_question(titles: Sequence[str]) -> Reply:
+    """"Which task?" with a button per task; each button stands for its number."""
+    buttons = [Button(f"task{i}", t[:16], str(i)) for i, t in enumerate(titles, 1)]
+    buttons.append(Button("task0", texts.BUTTON_NONE_TASK, "0"))
+    return Reply(texts.ASK_TASK.format(choices=task_choices(titles)), kind="choice", buttons=tuple(buttons))
+
+
+def yes_no(text: str, kind: str = "confirm") -> Reply:
+    """A question answered by 是 / 不是, as buttons on a card and typed words elsewhere."""
+    return Reply(text, kind=kind, buttons=(Button("yes", texts.BUTTON_YES, texts.BUTTON_YES),
+                                           Button("no", texts.BUTTON_NO, texts.BUTTON_NO)))
 
 
 def report_line(report: Report, today: date) -> str:
@@ -71,7 +97,7 @@ def report_line(report: Report, today: date) -> str:
         id=report.id,
         date=short_date(report.activity_date, today),
         village=report.village,
-        activity=_clip(report.activity, 24),
+        activity=_clip(report.summary or report.activity, 24),
         participants=f"，{report.participants}人" if report.participants is not None else "",
         task=report.task.title if report.task else "未归入任务",
         photos=texts.REPORT_PHOTOS.format(n=len(report.photos)) if report.photos else "",

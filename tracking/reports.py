@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from rapidfuzz import fuzz
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,6 +26,11 @@ from bot.db.models import Person, Report, ReportAudit, Task
 
 # Errors that mean "the database is not there", as opposed to a bug or a constraint.
 DB_DOWN_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError, PoolTimeout, DatabaseUnavailable)
+
+
+RESTORE_WINDOW = timedelta(days=1)
+DUPLICATE_WINDOW = timedelta(days=1)
+DUPLICATE_SIMILARITY = 90
 
 
 class NotAllowed(PermissionError):
@@ -43,6 +49,8 @@ class ReportDraft:
     task_key: str | None
     raw_text: str
     source_msg_key: str
+    participants_text: str | None = None
+    summary: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -73,8 +81,9 @@ def create_report(session: Session, draft: ReportDraft, *, now: datetime) -> tup
     values = {
         "userid": draft.userid, "village": draft.village, "activity_date": draft.activity_date,
         "activity": draft.activity, "participants": draft.participants, "task_id": task.id if task else None,
-        "status": "active", "source_msg_key": draft.source_msg_key, "raw_text": draft.raw_text[:4000],
-        "created_at": now, "updated_at": now,
+        "status": "active", "source_msg_key": draft.source_msg_key, "raw_text": draft.raw_text,
+        "participants_text": (draft.participants_text or None) and draft.participants_text[:64],
+        "summary": draft.summary[:255] if draft.summary else None, "created_at": now, "updated_at": now,
     }
     new_id = session.execute(_insert_once(session.get_bind().dialect.name), values).scalar()
     if new_id is None:
@@ -109,11 +118,56 @@ def get_report(session: Session, person: Person, report_id: int | None) -> Repor
 
 def withdraw_report(session: Session, report: Report, *, by: str, now: datetime) -> None:
     report.status = "withdrawn"
+    report.withdrawn_at = now
     report.updated_at = now
     session.add(ReportAudit(report_id=report.id, userid=by, action="withdraw", changes={"status": ["active",
                                                                                                   "withdrawn"]},
                             at=now))
     session.flush()
+
+
+def can_restore(report: Report, now: datetime) -> bool:
+    """A withdrawal can be undone within RESTORE_WINDOW of it."""
+    if report.status != "withdrawn" or report.withdrawn_at is None:
+        return False
+    return now - _aware(report.withdrawn_at) <= RESTORE_WINDOW
+
+
+def restore_report(session: Session, report: Report, *, by: str, now: datetime) -> None:
+    report.status = "active"
+    report.withdrawn_at = None
+    report.updated_at = now
+    session.add(ReportAudit(report_id=report.id, userid=by, action="restore",
+                            changes={"status": ["withdrawn", "active"]}, at=now))
+    session.flush()
+
+
+def latest_withdrawn(session: Session, person: Person) -> Report | None:
+    return session.scalar(
+        select(Report).where(Report.userid == person.userid, Report.status == "withdrawn")
+        .order_by(Report.withdrawn_at.desc(), Report.id.desc()).limit(1)
+    )
+
+
+def find_duplicate(session: Session, draft: ReportDraft, *, now: datetime) -> Report | None:
+    """An active report by the same person, for the same day, saying the same, stored within a day."""
+    rows = session.scalars(
+        select(Report).where(Report.userid == draft.userid, Report.status == "active",
+                             Report.activity_date == draft.activity_date,
+                             Report.created_at >= now - DUPLICATE_WINDOW)
+        .order_by(Report.id.desc()).limit(20)
+    ).all()
+    mine = _plain_text(draft.activity)
+    for report in rows:
+        if report.source_msg_key == draft.source_msg_key:
+            continue
+        if fuzz.ratio(_plain_text(report.activity), mine) >= DUPLICATE_SIMILARITY:
+            return report
+    return None
+
+
+def _plain_text(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def modify_report(session: Session, report: Report, *, by: str, field: str, value: Any,
@@ -174,7 +228,9 @@ def report_record(report: Report, names: dict[str, str]) -> dict[str, Any]:
         "village": report.village,
         "date": report.activity_date.isoformat(),
         "activity": report.activity,
+        "summary": report.summary if report.summary is not None else report.activity[:200],
         "participants": report.participants,
+        "participants_text": report.participants_text,
         "task": report.task.title if report.task else None,
         "photos": len(report.photos),
         "status": report.status,

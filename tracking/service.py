@@ -45,7 +45,7 @@ def reportable_tasks(session: Session, person: Person, tasks: list[Task] | None 
 
 
 def task_ref(task: Task) -> TaskRef:
-    return TaskRef(task.key, task.title, tuple(task.keywords or ()))
+    return TaskRef(task.key, task.title, tuple(task.keywords or ()), task.cadence or "")
 
 
 def parse_for(session: Session, person: Person, text: str, today: date,
@@ -54,6 +54,13 @@ def parse_for(session: Session, person: Person, text: str, today: date,
     parsed = parse_report(text, today=today, own_village=person.village, villages=roster_villages(session),
                           tasks=[task_ref(t) for t in tasks])
     return parsed, tasks
+
+
+def draft_from(parsed: ParsedReport, userid: str, text: str, source: str) -> ReportDraft:
+    """The draft a parsed message stands for (the whole message kept as its raw text)."""
+    return ReportDraft(userid, parsed.village, parsed.activity_date, parsed.activity or text, parsed.participants,
+                       parsed.task.chosen, text, source, participants_text=parsed.participants_text,
+                       summary=parsed.summary or None)
 
 
 # ---------------------------------------------------------------- spool
@@ -92,9 +99,7 @@ def write_spooled(services: Services, record: dict[str, Any]) -> tuple[int, bool
             draft = ReportDraft.from_json(record["draft"])
         else:
             parsed, tasks = parse_for(session, person, record["text"], date.fromisoformat(record["today"]))
-            draft = ReportDraft(person.userid, parsed.village, parsed.activity_date,
-                                parsed.activity or record["text"], parsed.participants, parsed.task.chosen,
-                                record["text"], record["source_msg_key"])
+            draft = draft_from(parsed, person.userid, record["text"], record["source_msg_key"])
         report, created = create_report(session, draft, now=now)
         notice = texts.SPOOL_DRAINED.format(id=report.id, date=short_date(report.activity_date, now.date()),
                                             activity=report.activity)

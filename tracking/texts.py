@@ -17,13 +17,25 @@ REPORT_USAGE = (
 )
 ASK_ACTIVITY = "请简单说一下开展了什么活动（如「在社区开展民族团结宣讲，40人参加」）。回复「取消」放弃本次报送。"
 ASK_FUTURE_DATE = (
-    "您写的活动日期是{date}，还没到。\n"
-    "确实是这一天请回复「是」；不是的话请直接发正确日期（如「{example}」）。回复「取消」放弃。"
+    "您写的活动日期是{date}，还没到，这是活动计划吗？\n"
+    "是计划请回复「是」（计划先不计入任务，活动开展后再报送即可）；日期写错了请直接发正确日期（如「{example}」）。"
 )
+PLAN_NOTED = "好的，这是{date}的活动计划，先不计入任务。活动开展后再发一条报送即可计入。"
+ASK_RECORD = "要记为一条报送吗？回复「是」记录，回复「不是」忽略。\n{preview}"
+RECORD_DROPPED = "好的，不记录。"
+ASK_WHICH_DAY = "这条活动是哪一天开展的？请回复日期（如「{example}」），回复「取消」放弃。\n{preview}"
+ASK_DAY_AGAIN = "没看懂这个日期，请写成「{example}」「昨天」这样的形式，或回复「取消」放弃。"
+ASK_DUPLICATE = "这条和报送 {id}（{date} {activity}）一样，是重复发送吗？\n是重复请回复「是」（不再记录）；是另一次活动请回复「不是」。"
+DUPLICATE_DROPPED = "好的，不重复记录。报送 {id} 仍然有效。"
+PENDING_STILL = "（您刚才的报送还没完成：{question}）"
+PENDING_REPLACED = "（上一条未完成的报送已放弃。）"
+OLD_PERIOD_NOTE = "活动在{day}，计入{period}。"
+OK_NOTED = "好的 👌"
 ASK_TASK = "这条报送算哪项任务？请回复编号：\n{choices}\n0. 都不是（不计入任务）"
-ASK_TASK_AGAIN = "没看懂您选的编号，请回复 0 到 {n} 之间的数字，或回复「取消」放弃。"
+ASK_TASK_AGAIN = "没看懂您选的编号，请回复 0 到 {n} 之间的数字（或「任务 编号」），或回复「取消」放弃。"
 ASK_DATE_AGAIN = "没看懂这个日期，请回复「是」确认{date}，或发正确日期（如「{example}」）。"
 
+CONFIRM_TITLE = "已记录，报送编号 {id}"
 CONFIRM = (
     "✅ 已记录，报送编号 {id}\n"
     "日期：{date}\n"
@@ -47,7 +59,17 @@ SPOOLED = (
 SPOOL_DRAINED = "您之前暂存的报送已记录，编号 {id}：{date} {activity}"
 DB_DOWN = "系统数据库暂时连不上，请过几分钟再试。"
 
-WITHDRAWN = "已撤回报送 {id}（{date} {activity}）。{progress}"
+WITHDRAWN = "已撤回报送 {id}（{date} {activity}）。{progress}\n撤错了可在一天内回复「恢复 {id}」。"
+WITHDRAW_ASK = "撤回 {id}？（{date} {activity}）回复「是」确认，回复「不是」保留。"
+WITHDRAW_KEPT = "好的，报送 {id} 保留不变。"
+RESTORED = "已恢复报送 {id}（{date} {activity}）。{progress}"
+RESTORE_NONE = "您没有一天内撤回的报送可以恢复。"
+RESTORE_TOO_LATE = "报送 {id} 撤回已超过一天，不能恢复，请重新报送。"
+RESTORE_NOT_WITHDRAWN = "报送 {id} 没有撤回，无需恢复。"
+OWNER_WITHDRAWN = "您的报送 {id}（{date} {activity}）已由{who}撤回。如有疑问请联系街道统战办。"
+OWNER_MODIFIED = "您的报送 {id} 已由{who}修改：{field} {old} → {new}。"
+OWNER_RESTORED = "您的报送 {id}（{date} {activity}）已由{who}恢复。"
+MODIFY_BAD_VILLAGE = "「{value}」不在名册的村居中。可选村居：{villages}"
 WITHDRAW_NONE = "您还没有可撤回的报送。"
 ALREADY_WITHDRAWN = "报送 {id} 已经撤回过了。"
 NOT_FOUND = "没有找到编号为 {id} 的报送。回复「我的报送」查看您的报送编号。"
@@ -104,6 +126,12 @@ CLI_TASKS_SYNCED = "任务清单：{path}（{n} 项）"
 
 EXPORT_HEADERS = ["编号", "报送人", "账号", "村居", "活动日期", "活动内容", "参加人数", "对应任务", "照片数", "状态",
                   "报送时间"]
+BUTTON_YES = "是"
+BUTTON_NO = "不是"
+BUTTON_WITHDRAW = "撤回"
+BUTTON_OK = "没问题"
+BUTTON_NONE_TASK = "都不是"
+FIELD_LABELS = ("日期", "人数", "村居", "任务", "内容")
 STATUS_NAMES = {"active": "有效", "withdrawn": "已撤回"}
 ROLE_NAMES = {"liaison": "联络员", "admin": "管理员"}
 CADENCE_LABELS = {"monthly": "每月", "quarterly": "每季度", "yearly": "每年", "once": "一次性"}

@@ -101,10 +101,13 @@ class Report(Base):
     activity_date: Mapped[date] = mapped_column(Date, nullable=False)
     activity: Mapped[str] = mapped_column(Text, nullable=False)
     participants: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    participants_text: Mapped[str | None] = mapped_column(String(64), nullable=True)  # 十五六个人, as written
+    summary: Mapped[str | None] = mapped_column(String(255), nullable=True)  # <= 200 chars of the activity
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="active")  # active | withdrawn
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # for 恢复
     source_msg_key: Mapped[str | None] = mapped_column(String(160), unique=True, nullable=True)
-    raw_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    raw_text: Mapped[str] = mapped_column(Text, nullable=False, default="")  # the whole message
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow
