@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install lint bench
+.PHONY: run test install lint bench screens
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m venv $(VENV)
@@ -16,6 +16,7 @@ run: install
 	$(BIN)/python run.py serve
 
 test: install
+	@bash scripts/ensure_browser.sh
 	@env $$(bash scripts/ensure_services.sh) $(BIN)/python -m pytest -q -p no:cacheprovider
 
 lint: install
@@ -25,3 +26,7 @@ bench: install
 	$(BIN)/python bench/bench_retrieval.py
 	$(BIN)/python bench/bench_callback.py
 	$(BIN)/python bench/bench_reminders.py
+
+screens: install
+	@bash scripts/ensure_browser.sh
+	$(BIN)/python bench/screenshots.py

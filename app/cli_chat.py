@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.clock import FixedClock, SystemClock
+from bot.wecom.cards import text_twin
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -75,7 +76,8 @@ def _say(services: Services, clock: ScriptClock, user: str, text: str, *, kind: 
         clock.release()
     assert services.processor is not None
     msg = _message(user, text, kind, msg_id, at or clock.now())
-    return services.processor.process(msg, budget_s=None)
+    reply = services.processor.process(msg, budget_s=None)
+    return text_twin(reply) if reply else reply  # a card's buttons as the replies to type
 
 
 def run_jsonl(services: Services, clock: ScriptClock, tz: ZoneInfo, lines: TextIO, out: TextIO) -> int:

@@ -1,4 +1,4 @@
-"""CLI verbs: roster import|list, tasks list|extract, reports list|export (see INTERFACE.md)."""
+"""CLI verbs: roster import|list, tasks list|extract|approve, reports list|export (see INTERFACE.md)."""
 
 from __future__ import annotations
 
@@ -34,10 +34,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tl = tsub.add_parser("list", help="tasks with cadence, target and source clause")
     tl.add_argument("--json", action="store_true")
     tl.set_defaults(func=cmd_tasks_list)
-    te = tsub.add_parser("extract", help="show the obligations found in the corpus (--write FILE to save)")
+    te = tsub.add_parser("extract", help="the tasks the plan files yield; new ones are recorded as proposals")
     te.add_argument("--json", action="store_true")
-    te.add_argument("--write", metavar="FILE")
+    te.add_argument("--write", metavar="FILE", help="merge into FILE instead of the configured tasks file")
+    te.add_argument("--dry-run", action="store_true", help="show only, change no file")
     te.set_defaults(func=cmd_tasks_extract)
+    ta = tsub.add_parser("approve", help="make proposed tasks active: KEY… or all")
+    ta.add_argument("keys", nargs="+", metavar="KEY")
+    ta.set_defaults(func=cmd_tasks_approve)
 
     reports = subparsers.add_parser("reports", help="reports from liaisons")
     psub = reports.add_subparsers(dest="reports_verb", required=True, parser_class=parser_class)
@@ -144,18 +148,27 @@ def cmd_roster_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def _task_dict(t: Any) -> dict[str, Any]:
     return {"key": t.key, "title": t.title, "cadence": t.cadence, "target": t.target,
-            "due_date": t.due_date.isoformat() if t.due_date else None, "audience": t.audience,
+            "deadline_day": t.deadline_day, "due_date": t.due_date.isoformat() if t.due_date else None,
+            "audience": t.audience, "status": t.status,
+            "source": {"doc": t.source_doc, "file": t.source_file, "section": t.source_section,
+                       "clause": t.source_text},
             "audience_filter": t.audience_filter or {}, "keywords": list(t.keywords or []),
-            "reminder_stages": t.reminder_stages, "active": t.active,
-            "source": {"doc": t.source_doc, "section": t.source_section, "clause": t.source_text}}
+            "reminder_stages": t.reminder_stages, "active": t.active}
 
 
 def _print_task(d: dict[str, Any]) -> None:
-    due = f"，截止{d['due_date']}" if d.get("due_date") else ""
-    off = "" if d.get("active", True) else "（停用）"
-    print(f"{d['key']}  {d['title']}{off}\n    {texts.CADENCE_LABELS.get(d['cadence'], d['cadence'])} {d['target']} 次{due}"
-          f"，对象：{texts.AUDIENCE_LABELS.get(d['audience'], d['audience'])}"
-          f"\n    关键词：{'、'.join(d['keywords'])}\n    出处：{d['source']['section']}｜{d['source']['clause']}")
+    if d.get("due_date"):
+        when = f"，截止{d['due_date']}"
+    elif d.get("deadline_day"):
+        when = texts.CLI_TASK_DEADLINE.format(day=d["deadline_day"])
+    else:
+        when = ""
+    state = texts.STATUS_LABELS.get(d.get("status", "active"), d.get("status", ""))
+    where = "｜".join(x for x in (d["source"].get("file"), d["source"].get("section")) if x)
+    print(f"{d['key']}  {d['title']}（{state}）\n    {texts.CADENCE_LABELS.get(d['cadence'], d['cadence'])} "
+          f"{d['target']} 次{when}，对象：{texts.AUDIENCE_LABELS.get(d['audience'], d['audience'])}"
+          + (f"\n    关键词：{'、'.join(d['keywords'])}" if d.get("keywords") else "")
+          + f"\n    出处：{where}｜{d['source']['clause']}")
 
 
 def cmd_tasks_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -178,17 +191,44 @@ def cmd_tasks_list(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_tasks_extract(args: argparse.Namespace, settings: Settings) -> int:
-    from tracking.tasks import extract_tasks, write_tasks_file
+    from app.plans import propose_from_corpus
+    from tracking.tasks import TasksFileError
 
-    specs = extract_tasks(Path(settings.knowledge.corpus_dir))
-    if args.write:
-        write_tasks_file(specs, Path(args.write))
-        print(texts.CLI_TASKS_SYNCED.format(path=args.write, n=len(specs)))
-        return 0
-    for spec in specs:
-        d = spec.to_yaml()
-        d.setdefault("due_date", None)
-        _emit(d) if args.json else _print_task(d)
+    target = Path(args.write) if args.write else Path(settings.tasks_file)
+    try:
+        result, report = propose_from_corpus(Path(settings.knowledge.corpus_dir), target, write=not args.dry_run)
+    except TasksFileError as exc:
+        return _fail(str(exc))
+    for problem in report.errors + report.skipped:
+        print(texts.CLI_PLAN_PROBLEM.format(file=problem.file, reason=problem.reason), file=sys.stderr)
+    status = {s.key: s.status for s in result.tasks}
+    for spec in result.extracted:
+        row = spec.row() | {"status": status.get(spec.key, spec.status)}
+        if args.json:
+            _emit(row)
+        else:
+            _print_task(row | {"keywords": spec.keywords})
+    if not args.json:
+        print(texts.CLI_TASKS_PROPOSED.format(path=target, added=len(result.added), retired=len(result.retired),
+                                              n=len(result.tasks)))
+    return 0
+
+
+def cmd_tasks_approve(args: argparse.Namespace, settings: Settings) -> int:
+    from tracking.proposals import approve_tasks
+    from tracking.tasks import TasksFileError
+
+    try:
+        approved = approve_tasks(Path(settings.tasks_file), args.keys)
+    except TasksFileError as exc:
+        return _fail(str(exc))
+    print(texts.CLI_TASKS_APPROVED.format(n=len(approved), keys="、".join(approved) or "-"))
+    if approved:
+        db = _db(settings)
+        try:
+            _sync(db, settings)
+        finally:
+            db.dispose()
     return 0
 
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from bot.db.database import Database
     from bot.messages import IncomingMessage
     from bot.state.base import StateStore
+    from bot.wecom.card_delivery import CardDelivery
     from bot.wecom.sender import Sender
     from bot.write_behind import WriteBehind
 
@@ -64,6 +65,18 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
     _retriever: Retriever | None = None
     _retriever_lock: threading.Lock = field(default_factory=threading.Lock)
+    _cards: CardDelivery | None = None
+
+    @property
+    def cards(self) -> CardDelivery:
+        """Replies with buttons as template cards, or their text twins (`wecom.cards`), built on first use."""
+        if self._cards is None:
+            from bot.wecom.card_delivery import CardDelivery
+
+            with self._retriever_lock:
+                if self._cards is None:
+                    self._cards = CardDelivery(self.sender, self.settings.wecom.cards, self.db)
+        return self._cards
 
     @property
     def retriever(self) -> Retriever:

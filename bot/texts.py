@@ -42,3 +42,7 @@ CANCELLED = "好的，已取消。"
 NOTHING_TO_CANCEL = "当前没有进行中的操作。"
 
 STATE_DOWN = "系统暂时故障，您的消息未能处理，请过几分钟再发一次。"
+
+# Quick buttons on greetings and help (template cards; the text above already names each command).
+QUICK_TITLE = "统战助手"
+QUICK_BUTTONS = (("查看我的进度", "进度"), ("我的任务", "我的任务"), ("我的报送", "我的报送"))

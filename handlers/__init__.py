@@ -6,7 +6,7 @@ from bot.dispatcher import Router
 
 
 def build_root_router() -> Router:
-    """Commands and conversation follow-ups first, reports and progress, then the question fallback."""
-    from handlers import core, questions, reports
+    """Card clicks and commands first, reports and progress, then the question fallback."""
+    from handlers import cards, core, questions, reports
 
-    return Router("root").include(core.router, reports.router, questions.router, core.fallback)
+    return Router("root").include(cards.router, core.router, reports.router, questions.router, core.fallback)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from bot import texts
 from bot.dispatcher import Router
 from bot.filters import event, msg_type, text_equals
+from bot.messages import Button, Reply
 
 if TYPE_CHECKING:
     from bot.context import HandlerContext
@@ -36,9 +37,16 @@ def cancel(msg: IncomingMessage, ctx: HandlerContext) -> str:
     return texts.CANCELLED
 
 
+def with_quick_buttons(text: str, kind: str) -> Reply:
+    """Greetings and help with buttons for the everyday commands (a card on WeCom; the text names them)."""
+    buttons = tuple(Button(f"quick_{i}", label, command, done_label="")
+                    for i, (label, command) in enumerate(texts.QUICK_BUTTONS))
+    return Reply(text, kind=kind, title=texts.QUICK_TITLE, buttons=buttons)
+
+
 @router.route(text_equals(*HELP_WORDS), inline=True)
 def help_text(msg: IncomingMessage, ctx: HandlerContext) -> str:
-    return texts.HELP
+    return with_quick_buttons(texts.HELP, "help")
 
 
 @router.route(event("enter_agent"), inline=True)
@@ -46,13 +54,13 @@ def enter_agent(msg: IncomingMessage, ctx: HandlerContext) -> str | None:
     """Greet at most once a (local) day per user; WeCom sends enter_agent on every visit."""
     ttl = int(timedelta(days=2).total_seconds())
     if ctx.state.claim(f"greet:{msg.user}:{ctx.today().isoformat()}", "1", ttl):
-        return texts.ENTER_AGENT
+        return with_quick_buttons(texts.ENTER_AGENT, "greeting")
     return None
 
 
 @router.route(event("subscribe"), inline=True)
 def subscribe(msg: IncomingMessage, ctx: HandlerContext) -> str:
-    return texts.GREETING
+    return with_quick_buttons(texts.GREETING, "greeting")
 
 
 @router.route(event("click"))

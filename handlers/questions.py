@@ -26,7 +26,7 @@ from bot.db.models import AnswerFeedback
 from bot.dispatcher import Router
 from bot.filters import any_text, normalize_command
 from knowledge import texts
-from knowledge.learning import LinkStore
+from knowledge.learning import LinkStore, store_for
 from knowledge.render import render_answer, render_hit
 from knowledge.retriever import Hit
 
@@ -152,13 +152,7 @@ def _store(ctx: HandlerContext, row: AnswerFeedback) -> bool:
 
 def _learning(ctx: HandlerContext) -> LinkStore | None:
     """The retriever's learning store, attached on first use (one per process, over ctx.db)."""
-    retriever = ctx.retriever
-    attach = getattr(retriever, "attach_learning", None)
-    if attach is None:
-        return None
-    if retriever.learning is None:
-        attach(LinkStore(ctx.db))
-    return retriever.learning
+    return store_for(ctx.retriever, ctx.db)
 
 
 def _teach(ctx: HandlerContext, question: str, hit: Hit, delta: int) -> None:

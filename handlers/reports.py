@@ -25,7 +25,7 @@ from tracking import texts
 from tracking.dates import parse_date_answer
 from tracking.photos import attach_photo, fetch_photo, fetch_then_retry, photo_count, recent_report
 from tracking.progress import task_progress
-from tracking.recognise import find_trigger, is_report_candidate, looks_like_question
+from tracking.recognise import find_trigger, fold, is_report_candidate, looks_like_question
 from tracking.replies import confirmation, format_date, short_date, task_question, yes_no
 from tracking.report_parser import TaskRef, match_tag
 from tracking.reports import DB_DOWN_ERRORS, ReportDraft, create_report, find_duplicate
@@ -54,7 +54,7 @@ PREVIEW_CHARS = 40
 
 def report_command(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | None:
     """A trigger word in any of its forms; the rest is the report (None when the rest is a question)."""
-    trigger = find_trigger(normalize_command(msg.text))
+    trigger = find_trigger(fold(normalize_command(msg.text)))
     if trigger is None:
         return None
     return None if trigger.rest and looks_like_question(trigger.rest) else {"rest": trigger.rest}
@@ -62,7 +62,7 @@ def report_command(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] 
 
 def report_candidate(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | None:
     """No trigger, but it reads as an account of an activity (a verb and a date, a count or a place)."""
-    text = normalize_command(msg.text)
+    text = fold(normalize_command(msg.text))
     return {"rest": text} if text and is_report_candidate(text, ctx.today()) else None
 
 
@@ -142,7 +142,7 @@ def _parse_into(ctx: HandlerContext, person: Person, state: dict[str, Any]) -> N
         parsed, tasks = parse_for(session, person, state["text"], ctx.today(), active)
         titles = {t.key: t.title for t in tasks}
     old = ReportDraft.from_json(state["draft"]) if state.get("draft") else None
-    draft = draft_from(parsed, person.userid, state["text"], state["source"])
+    draft = draft_from(parsed, person.userid, state["text"], state["source"], state.get("raw"))
     if old is not None and state.get("date_set"):
         draft.activity_date = old.activity_date  # a day the user gave in answer stays
     state["draft"] = draft.to_json()
@@ -242,6 +242,7 @@ def _begin(msg: IncomingMessage, ctx: HandlerContext, person: Person, rest: str,
     old = ctx.conversation.get()
     held = old.get("photos", []) if old and old.get("kind") == KIND else []
     state = _new_state(msg.dedupe_key, rest, held, candidate=candidate)
+    state["raw"] = msg.text
     if not rest:
         state["need"] = "activity"
         ctx.conversation.set(state)
@@ -314,6 +315,7 @@ def followup(msg: IncomingMessage, ctx: HandlerContext, state: dict[str, Any], a
     today = ctx.today()
     if need == "activity":
         state["text"] = f"{state['text']}，{answer}" if state.get("text") else answer
+        state["raw"] = f"{state.get('raw') or ''}\n{msg.text}".strip()
         _parse_into(ctx, person, state)
         return _advance(ctx, person, state)
     if need in ("record", "duplicate"):

@@ -7,14 +7,17 @@ upload never takes the knowledge base down.
 from __future__ import annotations
 
 import logging
+import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from knowledge.clean import clean_lines
+from knowledge import texts
+from knowledge.clean import Dropped, clean_line
 from knowledge.normalize import display_text
-from knowledge.readers import SUPPORTED_SUFFIXES, UnreadableFile, read_file
+from knowledge.readers import SUPPORTED_SUFFIXES, SourceLine, UnreadableFile, read_file, unsupported_reason
 from knowledge.segment import Clause, join_broken_lines, segment
+from knowledge.titles import Line, find_title
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,8 @@ class LoadReport:
         text = f"{self.files} files, {self.clauses} clauses from {self.corpus_dir} in {self.seconds:.2f}s"
         if self.errors:
             text += "; unreadable: " + ", ".join(str(p) for p in self.errors)
+        if self.skipped:
+            text += "; skipped: " + ", ".join(str(p) for p in self.skipped)
         return text
 
 
@@ -60,33 +65,95 @@ class LoadReport:
 class LoadedCorpus:
     clauses: list[Clause] = field(default_factory=list)
     report: LoadReport = field(default_factory=lambda: LoadReport(corpus_dir=""))
+    readings: dict[str, DocumentReading] = field(default_factory=dict)  # by file name
+
+
+@dataclass(frozen=True)
+class DocumentReading:
+    """One plan file as the bot read it: its title, its clauses, and what was left out as furniture.
+
+    This is the load report of one file (`knowledge check FILE`, the admin pages): `title_found` is
+    False when no line looked like a title and the file name stands in; `dropped` lists every line
+    (or sentence) left out with the reason, so an office sees nothing was lost silently.
+    """
+
+    file: str
+    title: str
+    title_found: bool
+    clauses: tuple[Clause, ...]
+    dropped: tuple[Dropped, ...]
+
+
+def _kept_lines(raw: list[SourceLine]) -> tuple[list[Line], list[Dropped]]:
+    """Display lines with furniture removed, each marked with what stood around it."""
+    kept: list[Line] = []
+    dropped: list[Dropped] = []
+    pending_nav = False
+    for source in raw:
+        text = display_text(source.text)
+        if not text:
+            continue
+        cleaned, gone = clean_line(text)
+        dropped.extend(gone)
+        if not cleaned:
+            reason = gone[0].reason if gone else ""
+            if kept:
+                last = kept[-1]
+                kept[-1] = replace(last, before_dropped=True,
+                                   before_meta=last.before_meta or reason in _META_REASONS)
+            pending_nav = pending_nav or (reason == texts.DROP_NAV and bool(_CRUMB.search(text)))
+            continue
+        kept.append(Line(cleaned, level=source.level, after_nav=pending_nav))
+        pending_nav = False
+    return kept, dropped
+
+
+_META_REASONS = (texts.DROP_META, texts.DROP_DATE, texts.DROP_BYLINE)
+_CRUMB = re.compile(r">|»|›")
+
+
+def read_document(path: Path) -> DocumentReading:
+    """Read, clean and segment one file; raises UnreadableFile (its message says what to do)."""
+    kept, dropped = _kept_lines(read_file(path))
+    at = find_title([x for x in kept], [d.text for d in dropped])
+    title = kept[at].text if at is not None else None
+    body: list[Line] = []
+    for i, line in enumerate(kept):
+        if at is not None and i < at and len(line.text) <= 30 and not _SENTENCE.search(line.text):
+            dropped.append(Dropped(line.text, texts.DROP_HEADER))  # a masthead above the title
+            continue
+        if i == at:
+            continue
+        if title is not None and line.text == title and line.level is None:
+            dropped.append(Dropped(line.text, texts.DROP_TITLE_AGAIN))
+            continue
+        body.append(line)
+    explicit = any(line.level is not None for line in body)
+    lines = [line.text for line in body]
+    if explicit:
+        levels = [line.level for line in body]
+    else:
+        typeset = path.suffix.lower() == ".pdf"  # lines as wide as the page run on
+        lines = join_broken_lines(lines, width=max(map(len, lines), default=0) if typeset else None)
+        levels = [None] * len(lines)
+    doc = title or path.stem
+    clauses = segment(lines, levels, file=path.name, fallback_title=doc, title=doc)
+    return DocumentReading(path.name, doc, title is not None, tuple(clauses), tuple(dropped))
+
+
+_SENTENCE = re.compile(r"[。;!?]")
 
 
 def document_clauses(path: Path) -> list[Clause]:
     """Read, clean and segment one file; raises UnreadableFile."""
-    raw = read_file(path)
-    pairs = [(display_text(line.text), line.level) for line in raw]
-    pairs = [(text, level) for text, level in pairs if text]
-    explicit = {i: level for i, (_, level) in enumerate(pairs) if level is not None}
-    if explicit:
-        # Cleaning and joining would lose the explicit levels' positions: keep them aside per line.
-        lines, levels = [], []
-        for text, level in pairs:
-            cleaned, _ = clean_lines([text])
-            if cleaned:
-                lines.append(cleaned[0])
-                levels.append(level)
-    else:
-        lines, _ = clean_lines([text for text, _ in pairs])
-        lines = join_broken_lines(lines)
-        levels = [None] * len(lines)
-    return segment(lines, levels, file=path.name, fallback_title=path.stem)
+    return list(read_document(path).clauses)
 
 
 def load_corpus(corpus_dir: Path) -> LoadedCorpus:
     """All clauses of the folder, files in name order; never raises for a bad file."""
     started = time.perf_counter()
     clauses: list[Clause] = []
+    readings: dict[str, DocumentReading] = {}
     files: list[str] = []
     errors: list[FileProblem] = []
     skipped: list[FileProblem] = []
@@ -99,10 +166,10 @@ def load_corpus(corpus_dir: Path) -> LoadedCorpus:
         if path.is_dir():
             continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            skipped.append(FileProblem(path.name, f"unsupported type {path.suffix or '(none)'}"))
+            skipped.append(FileProblem(path.name, unsupported_reason(path)))
             continue
         try:
-            found = document_clauses(path)
+            reading = read_document(path)
         except UnreadableFile as exc:
             log.warning("knowledge: cannot read %s: %s", path.name, exc)
             errors.append(FileProblem(path.name, str(exc)))
@@ -111,11 +178,12 @@ def load_corpus(corpus_dir: Path) -> LoadedCorpus:
             log.warning("knowledge: failed to parse %s", path.name, exc_info=True)
             errors.append(FileProblem(path.name, f"cannot parse ({exc.__class__.__name__})"))
             continue
-        if not found:
-            skipped.append(FileProblem(path.name, "no text"))
+        if not reading.clauses:
+            skipped.append(FileProblem(path.name, texts.READ_NO_TEXT))
             continue
         files.append(path.name)
-        clauses.extend(found)
+        readings[path.name] = reading
+        clauses.extend(reading.clauses)
     report = LoadReport(
         corpus_dir=str(corpus_dir),
         loaded=tuple(files),
@@ -125,4 +193,4 @@ def load_corpus(corpus_dir: Path) -> LoadedCorpus:
         seconds=time.perf_counter() - started,
     )
     log.info("knowledge: %s", report.summary())
-    return LoadedCorpus(clauses=clauses, report=report)
+    return LoadedCorpus(clauses=clauses, report=report, readings=readings)

@@ -11,6 +11,11 @@ clause again (the most similar text in the same document) or marks the link `orp
   similar one taught (rapidfuzz ratio >= SIMILAR). A positive link answers with confidence, a
   negative one keeps its clause from being a confident answer.
 
+For the console (命中测试, 未答问题): `store_for(retriever, db)` is the process's store; its `link`
+(question -> clause, by document title and clause text as `knowledge list --json` shows them),
+`mark_not_in_plans` and `all_links` are the office's actions; `Retriever.explain(question)` shows
+how a question is searched.
+
 Reads come from an in-memory copy refreshed from the database every REFRESH_S seconds (and at once
 after this process writes), so a question costs no query and other processes' teaching arrives
 within seconds. A database that is away leaves the copy as it was (logged): learning is a bonus,
@@ -216,3 +221,15 @@ class LinkStore:
             log.info("learning: %s", note)
         self._refresh(force=True)
         return notes
+
+
+def store_for(retriever: object, db: Database) -> LinkStore | None:
+    """The retriever's learning store, attached over `db` on first use (one per process, so what the
+    office teaches on the console counts at once in this process, within REFRESH_S in the others).
+    None for a retriever without learning (a test double)."""
+    attach = getattr(retriever, "attach_learning", None)
+    if attach is None:
+        return None
+    if getattr(retriever, "learning", None) is None:
+        attach(LinkStore(db))
+    return retriever.learning  # type: ignore[attr-defined, no-any-return]

@@ -1,8 +1,12 @@
-"""Read plan files (.txt, .md, .docx) into raw lines, each with an explicit heading level when the format has one.
+"""Read plan files (.txt, .md, .docx, .pdf) into raw lines, each with an explicit heading level when the format has one.
 
 Plain text has no explicit levels (headings are found later from their numbering). Markdown `#` headings
-and Word "Heading N"/"标题 N"/"Title" paragraphs carry one. A file that cannot be read raises
-`UnreadableFile` with a short reason; the loader reports it by name and carries on with the rest.
+and Word "Heading N"/"标题 N"/"Title" paragraphs carry one; Word numbered-list paragraphs are marked as
+list items (their number is not in the text). A PDF is read through its text layer with pypdf (the
+maintained pure-Python PDF library); its lines are as typeset, so a paragraph comes back broken
+across lines and is rejoined later. A file that cannot be read raises `UnreadableFile` with a short
+reason in the office's words (texts.py), saying what to do: an old .doc or a .wps file should be saved
+as .docx, a scanned PDF has no text to read. The loader reports it by name and carries on with the rest.
 """
 
 from __future__ import annotations
@@ -12,8 +16,17 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".docx")
+from knowledge import texts
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".docx", ".pdf")
+# Formats an office may well drop in that we cannot read, each with what to do about it.
+KNOWN_UNSUPPORTED = {".doc": texts.READ_OLD_WORD, ".wps": texts.READ_WPS, ".et": texts.READ_SHEET,
+                     ".xls": texts.READ_SHEET, ".xlsx": texts.READ_SHEET, ".rtf": texts.READ_OLD_WORD,
+                     ".ppt": texts.READ_SLIDES, ".pptx": texts.READ_SLIDES, ".dps": texts.READ_SLIDES,
+                     ".jpg": texts.READ_IMAGE, ".jpeg": texts.READ_IMAGE, ".png": texts.READ_IMAGE,
+                     ".ofd": texts.READ_OFD, ".html": texts.READ_HTML, ".htm": texts.READ_HTML}
 MAX_FILE_BYTES = 20 * 1024 * 1024
+MIN_PDF_CHARS_PER_PAGE = 20  # fewer letters than this on average: a scan, not a text layer
 
 
 class UnreadableFile(Exception):
@@ -24,6 +37,12 @@ class UnreadableFile(Exception):
 class SourceLine:
     text: str
     level: int | None = None  # 0 = document title, 1 = top heading (# / Heading 1); None = body or numbered
+    list_item: bool = False  # a Word numbered/bulleted paragraph: an item of its own, never a heading
+
+
+def unsupported_reason(path: Path) -> str:
+    """What the load report says about a file whose type cannot be read, with what to do."""
+    return KNOWN_UNSUPPORTED.get(path.suffix.lower(), texts.READ_UNKNOWN.format(suffix=path.suffix or "(无)"))
 
 
 def read_file(path: Path) -> list[SourceLine]:
@@ -34,9 +53,13 @@ def read_file(path: Path) -> list[SourceLine]:
     except OSError as exc:
         raise UnreadableFile(f"cannot stat: {exc.strerror or exc}") from None
     if size > MAX_FILE_BYTES:
-        raise UnreadableFile(f"too large ({size} bytes)")
+        raise UnreadableFile(texts.READ_TOO_LARGE.format(size=size))
     if suffix == ".docx":
         return _read_docx(path)
+    if suffix == ".pdf":
+        return _read_pdf(path)
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise UnreadableFile(unsupported_reason(path))
     text = _decode(_read_bytes(path))
     if suffix in (".md", ".markdown"):
         return _markdown_lines(text)
@@ -51,14 +74,16 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _decode(data: bytes) -> str:
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # OLE2: an old .doc/.wps saved under another name
+        raise UnreadableFile(texts.READ_OLD_WORD)
     if b"\x00" in data[:4096]:
-        raise UnreadableFile("binary content, not text")
+        raise UnreadableFile(texts.READ_BINARY)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise UnreadableFile("not UTF-8 or GB18030 text")
+    raise UnreadableFile(texts.READ_ENCODING)
 
 
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -104,15 +129,18 @@ def _read_docx(path: Path) -> list[SourceLine]:
         raise UnreadableFile("python-docx is not installed") from None
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise UnreadableFile(f"not a readable .docx ({exc.__class__.__name__})") from None
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError):
+        if _read_bytes(path)[:4] == b"\xd0\xcf\x11\xe0":
+            raise UnreadableFile(texts.READ_OLD_WORD) from None
+        raise UnreadableFile(texts.READ_BAD_DOCX) from None
     out: list[SourceLine] = []
     body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             para = docx.text.paragraph.Paragraph(child, document)
-            out.append(SourceLine(para.text, level=_docx_level(para)))
+            level = _docx_level(para)
+            out.append(SourceLine(para.text, level=level, list_item=level is None and _docx_is_list(para)))
         elif tag == "tbl":
             table = docx.table.Table(child, document)
             for row in table.rows:
@@ -132,3 +160,36 @@ def _docx_level(para: object) -> int | None:
         return 0
     m = _DOCX_HEADING.match(name)
     return int(m.group(1)) if m else None
+
+
+def _docx_is_list(para: object) -> bool:
+    """A numbered or bulleted paragraph, by its list style or its own numbering properties."""
+    style = getattr(para, "style", None)
+    name = (getattr(style, "name", "") or "").lower()
+    if name.startswith(("list", "列表")):
+        return True
+    element = getattr(para, "_p", None)
+    ppr = getattr(element, "pPr", None)
+    return ppr is not None and getattr(ppr, "numPr", None) is not None
+
+
+def _read_pdf(path: Path) -> list[SourceLine]:
+    """The text layer's lines, page by page; a PDF with (almost) no text is a scan and is refused."""
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError:  # pragma: no cover - pinned in requirements.txt
+        raise UnreadableFile("pypdf is not installed") from None
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            raise UnreadableFile(texts.READ_PDF_LOCKED)
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except UnreadableFile:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, AttributeError):
+        raise UnreadableFile(texts.READ_BAD_PDF) from None
+    letters = sum(len(re.sub(r"\s", "", p)) for p in pages)
+    if not pages or letters < MIN_PDF_CHARS_PER_PAGE * len(pages):
+        raise UnreadableFile(texts.READ_SCANNED_PDF)
+    return [SourceLine(line) for page in pages for line in page.splitlines()]

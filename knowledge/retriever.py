@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 from knowledge.index import ClauseIndex
 from knowledge.ingest import LoadReport, load_corpus
+from knowledge.normalize import index_text
 from knowledge.query import CONTENT, QueryPlan, analyse
 from knowledge.ranker import Ranker, Scored, term_weight
 from knowledge.segment import Clause
@@ -49,9 +50,10 @@ MAX_QUESTION_CHARS = 200  # a pasted essay is not a question; this also bounds t
 SUGGEST_FLOOR = 0.15  # below this even the best clause is not worth offering
 SUGGEST_SHARE = 0.5  # a runner-up is offered only while at least this share of the best one's score
 ANSWER_UNKNOWN_MAX = 0.4  # share of the question's weight in words the plans never use, above which
-SUGGEST_UNKNOWN_MAX = 0.45  # ... no answer is confident, and ... no list is offered
+SUGGEST_UNKNOWN_MAX = 0.6  # ... no answer is confident, and ... no list is offered
 SLIP_ONLY = 0.5  # a word known only through a typing-slip variant counts this much as unknown
 ANSWER, SUGGEST, DECLINE = "answer", "suggest", "decline"
+OUT_OF_PLAN = Path(__file__).resolve().parent / "lexicon" / "out_of_plan.txt"
 _HAN = re.compile(r"[\u4e00-\u9fff]")  # a list needs two Chinese characters of content: "2" is no question
 
 
@@ -91,6 +93,7 @@ class _Snapshot:
     topics: tuple[str, ...]
     top_topics: tuple[str, ...]  # top-level headings only, the fallback suggestions
     report: LoadReport
+    foreign: tuple[str, ...] = ()  # out-of-plan words no clause of this corpus contains
     answers: AnswerCache = field(default_factory=lambda: AnswerCache(ANSWER_CACHE_SIZE))
     _numbers: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -140,6 +143,16 @@ def _topics(clauses: Sequence[Clause]) -> tuple[tuple[str, ...], tuple[str, ...]
                 if depth == 0:
                     top.setdefault(fix_typos(heading), None)
     return tuple(seen), tuple(top)
+
+
+def _out_of_plan_words() -> tuple[str, ...]:
+    """lexicon/out_of_plan.txt in index form: what people ask that work plans never hold."""
+    words = []
+    for line in OUT_OF_PLAN.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.append(index_text(line))
+    return tuple(dict.fromkeys(w for w in words if w))
 
 
 def _freeze_heap() -> None:
@@ -207,7 +220,9 @@ class Retriever:
             clauses, report = loaded.clauses, loaded.report
         index = ClauseIndex(clauses)
         table = SynonymTable.build(self._extra_synonyms)
-        snapshot = _Snapshot(index, Ranker(index), SlipFixer(index), table, *_topics(clauses), report)
+        foreign = tuple(w for w in _out_of_plan_words() if not index.containing(w)[0] and not index.containing(w)[1]) \
+            if index.small else tuple(w for w in _out_of_plan_words() if index.df(w) == 0)
+        snapshot = _Snapshot(index, Ranker(index), SlipFixer(index), table, *_topics(clauses), report, foreign)
         _freeze_heap()
         return snapshot
 
@@ -266,6 +281,12 @@ class Retriever:
             unknown += weight * (SLIP_ONLY if any(index.df(a) > 0 for a, _ in term.alternatives) else 1.0)
         return unknown / total if total else 1.0
 
+    @staticmethod
+    def asks_outside(snap: _Snapshot, question: str) -> bool:
+        """The question names something of lexicon/out_of_plan.txt that no clause contains."""
+        text = index_text(question[:MAX_QUESTION_CHARS])
+        return any(word in text for word in snap.foreign)
+
     def _search(self, snap: _Snapshot, question: str, top: int) -> SearchResult:
         plan = self._plan(snap, question)
         limit = max(top, 1)
@@ -283,6 +304,8 @@ class Retriever:
         """The three outcomes from the ranked clauses (`barred`: clauses 没用 ruled out as answers)."""
         hits = [self._hit(snap, s.number, s.score) for s in ranked[:limit]]
         best = hits[0].score if hits else 0.0
+        if snap.foreign and self.asks_outside(snap, question):
+            unknown = 1.0  # about something work plans never hold (a fee, a phone number, a holiday)
         confidence = best if unknown <= ANSWER_UNKNOWN_MAX else 0.0
         if hits and confidence >= self.threshold and ranked[0].number not in barred:
             floor = self.threshold * RUNNER_UP_FLOOR

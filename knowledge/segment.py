@@ -1,9 +1,10 @@
 """Split one cleaned plan document into clauses that keep their heading path.
 
-Headings are found from their numbering (一、 > (一) > 1. > (1)), from Markdown/Word heading levels,
+Headings are found from their numbering (一、/第X章 > (一) > 1./第X条 > 一是… > (1)), from Markdown/Word heading levels,
 and, in documents written that way, from run-in headings: a short phrase, a space, then the body
 ("强化政治引领 引导广大…", "多党合作方面 支持…"). A clause is one item or paragraph; paragraphs
-longer than a phone screen are cut at sentence boundaries into groups of at most MAX_CLAUSE_CHARS.
+longer than a phone screen are cut at sentence boundaries into groups of at most MAX_CLAUSE_CHARS
+(a sentence longer than that at its commas, never at a 、 inside a phrase).
 A clause's `section` is the path of the headings that enclose it; its own title stays in its text.
 """
 
@@ -20,14 +21,16 @@ SECTION_SEPARATOR = " > "
 _LABELS: tuple[tuple[float, re.Pattern[str]], ...] = (
     (1, re.compile(r"^(?:[一二三四五六七八九十百]{1,3}、|第[一二三四五六七八九十百]{1,3}[章节部分篇][、 ]?)")),
     (2, re.compile(r"^\([一二三四五六七八九十]{1,3}\)")),
-    (3, re.compile(r"^\d{1,2}(?:\.(?!\d)|、)")),
+    (3, re.compile(r"^(?:\d{1,2}(?:\.(?!\d)|、)|第[一二三四五六七八九十百]{1,4}条)")),
+    (3.5, re.compile(r"^[一二三四五六七八九十]{1,2}是(?=[^,,。;]{2,30}[。;:,,])")),
     (4, re.compile(r"^\(\d{1,2}\)")),
 )
 _RUN_IN = re.compile(r"^([^ ,;:!?。]{2,30}?[\u4e00-\u9fff”》)]) (?=[\u4e00-\u9fff“《(])")
 _SENTENCE_END = re.compile(r"[。!?;…][”’)]*$")
 _SENTENCE = re.compile(r"[^。!?;]+(?:[。!?;]+[”’)]*)?|[。!?;]+")
-_COMMA_PART = re.compile(r"[^,、]+[,、]?")
+_COMMA_PART = re.compile(r"[^,:]+[,:]?")  # never at 、: it joins the items of one phrase
 _TITLE_STOP = re.compile(r"[。!?;]")
+_PROSE = re.compile(r"[,,;:。]")
 
 
 @dataclass(frozen=True)
@@ -133,26 +136,38 @@ def split_text(text: str) -> list[str]:
             continue
         for part in _COMMA_PART.findall(sentence):  # a run with no punctuation at all is cut hard
             pieces.extend(part[i:i + MAX_CLAUSE_CHARS] for i in range(0, len(part), MAX_CLAUSE_CHARS))
-    groups: list[str] = []
+    groups: list[list[str]] = []
     for piece in pieces:
-        if groups and len(groups[-1]) + len(piece) <= MAX_CLAUSE_CHARS:
-            groups[-1] += piece
+        if groups and sum(map(len, groups[-1])) + len(piece) <= MAX_CLAUSE_CHARS:
+            groups[-1].append(piece)
         else:
-            groups.append(piece)
-    if len(groups) > 1 and len(groups[-1]) < MIN_TAIL_CHARS:
-        tail = groups.pop()
-        groups[-1] += tail
-    return [g.strip() for g in groups if g.strip()]
+            groups.append([piece])
+    if len(groups) > 1 and sum(map(len, groups[-1])) < MIN_TAIL_CHARS:
+        if sum(map(len, groups[-2])) + sum(map(len, groups[-1])) <= MAX_CLAUSE_CHARS:
+            groups[-2].extend(groups.pop())
+        else:  # too long together: hand the previous group's last pieces to the short tail instead
+            while len(groups[-2]) > 1 and sum(map(len, groups[-1])) < MIN_TAIL_CHARS:
+                groups[-1].insert(0, groups[-2].pop())
+    return [g.strip() for g in ("".join(x) for x in groups) if g.strip()]
 
 
-def join_broken_lines(lines: list[str]) -> list[str]:
-    """Rejoin a paragraph that a web copy broke mid-sentence ("…审" + "视统战工作…")."""
+def join_broken_lines(lines: list[str], width: int | None = None) -> list[str]:
+    """Rejoin a paragraph that a web copy broke mid-sentence ("…审" + "视统战工作…").
+
+    With `width` (the line width of a typeset page, e.g. a PDF's longest line) a line as wide as the
+    page that does not end a sentence runs on into the next, whatever its length.
+    """
     out: list[str] = []
     for line in lines:
+        if width and out and len(out[-1]) >= max(8, int(0.85 * width)) and not _SENTENCE_END.search(out[-1]) \
+                and label_level(line) is None:
+            out[-1] += line
+            continue
         if (
             out
             and len(out[-1]) >= 30
             and not _SENTENCE_END.search(out[-1])
+            and (_PROSE.search(out[-1]) or len(out[-1]) >= 45)  # a long title is not a broken paragraph
             and label_level(line) is None
             and not _RUN_IN.match(line)
         ):
@@ -173,11 +188,17 @@ def find_title(lines: list[str], levels: list[int | None]) -> str | None:
     return None
 
 
-def segment(lines: list[str], levels: list[int | None], file: str, fallback_title: str) -> list[Clause]:
-    """Clauses of one document; `lines` are cleaned display lines, `levels` their explicit heading levels."""
-    title = find_title(lines, levels)
-    if title is not None:
-        lines, levels = lines[1:], levels[1:]
+def segment(lines: list[str], levels: list[int | None], file: str, fallback_title: str,
+            title: str | None = None) -> list[Clause]:
+    """Clauses of one document; `lines` are cleaned display lines, `levels` their explicit heading levels.
+
+    With `title` given (the caller found it, see knowledge/titles.py) `lines` are the body only;
+    without it the first line is the title when it looks like one.
+    """
+    if title is None:
+        title = find_title(lines, levels)
+        if title is not None:
+            lines, levels = lines[1:], levels[1:]
     doc = title or fallback_title
     b = _Builder(doc=doc, file=file)
     uses_run_in = sum(1 for line in lines if _RUN_IN.match(line)) >= 2

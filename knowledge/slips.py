@@ -8,7 +8,8 @@ same (pypinyin, every reading of a polyphonic character) or differ by one shape-
 words the corpus really has are proposed, at a lower factor than a synonym, so a slip never outranks
 the word typed right, and a word of another field (社保, 天气) rarely finds a partner.
 
-The corpus bigrams are keyed by sound once per index, lazily (the first question with an unknown word
+Only corpus bigrams that are words (jieba's dictionary or the plans' domain words) are proposed for
+a sound, never the two halves of neighbouring words. The corpus bigrams are keyed by sound once per index, lazily (the first question with an unknown word
 pays a few milliseconds on a township's plans, about a second at 100,000 clauses).
 """
 
@@ -24,6 +25,7 @@ from pypinyin import Style, pinyin
 
 from knowledge.index import ClauseIndex
 from knowledge.query import CONTENT, QueryPlan, Term
+from knowledge.tokenizer import get_tokenizer
 
 SLIP_FACTOR = 0.7
 MAX_VARIANTS = 6
@@ -102,13 +104,18 @@ class SlipFixer:
         if self._by_sound is None:
             with self._lock:
                 if self._by_sound is None:
+                    words = get_tokenizer().FREQ  # jieba's words and the plans' domain words
                     found: dict[tuple[str, ...], list[str]] = {}
                     for gram in self.index.bigrams():
-                        if _HAN.match(gram):
+                        if _HAN.match(gram) and words.get(gram):  # a word, not two halves ("格和")
                             for key in word_keys(gram):
                                 found.setdefault(key, []).append(gram)
                     self._by_sound = {k: tuple(v) for k, v in found.items()}
         return self._by_sound
+
+    def prepare(self) -> None:
+        """Make the sound map now (a warm-up), rather than on the first question with an unknown word."""
+        self._sounds()
 
     def _known(self, word: str) -> bool:
         return self.index.df(word) > 0

@@ -17,17 +17,33 @@ from sqlalchemy import select
 
 from bot import metrics
 from bot.db.models import Person
+from bot.wecom.cards import task_id_for
 from scheduler import texts
-from scheduler.delivery import BatchSender, ClaimRequest, DeliveryLog, Outcome
+from scheduler.card_batch import CardBatch
+from scheduler.delivery import BatchSender, ClaimRequest, DeliveryLog, Outcome, SendReport
 from scheduler.escalation import EscalationPlan, EscalationPlanner
 from scheduler.planner import MAX_ATTEMPTS, Candidate, ReminderPlanner
-from scheduler.render import ReminderLine, Undelivered, render_escalation, render_reminder, render_undelivered
+from scheduler.render import (
+    ReminderLine,
+    Undelivered,
+    render_escalation,
+    render_reminder,
+    render_reminder_card,
+    render_undelivered,
+)
+from scheduler.snooze import SNOOZE_SUFFIX, close_snoozes, due_snoozes
 from scheduler.stages import ESCALATION_STAGE
 
 if TYPE_CHECKING:
     from bot.context import Services
+    from bot.messages import Reply
 
 log = logging.getLogger(__name__)
+
+
+def reminder_task_id(task_id: int, period_key: str, stage: str, userid: str) -> str:
+    """The WeCom task_id of one reminder card: unique and stable per task, period, stage and person."""
+    return task_id_for("rm", str(task_id), period_key, stage, userid)
 NOT_REMINDERS = frozenset({"not-due", "on-track"})  # considered, nothing to send: not counted
 
 
@@ -69,6 +85,8 @@ class ReminderEngine:
         self.log = DeliveryLog(services.db)
         self.batch = BatchSender(services.sender, max_in_flight=self.settings.reminders.max_in_flight,
                                  backoff_s=backoff_s)
+        self.card_batch = CardBatch(services.cards, max_in_flight=self.settings.reminders.max_in_flight,
+                                    backoff_s=backoff_s)
 
     def run_pass(self, now: datetime | None = None, *, dry_run: bool = False, full: bool = True) -> PassReport:
         """One pass at `now` (default: the clock). With dry_run nothing is claimed or sent.
@@ -88,6 +106,8 @@ class ReminderEngine:
                 c.status = "dry-run"
         elif due:
             self._remind(due, report, plan.local_day)
+        if not dry_run:
+            self._snoozed(report, plan.local_day)
         self._escalate(esc_plan, report, dry_run)
         if not dry_run:
             self._retire_off_roster(report)
@@ -114,12 +134,7 @@ class ReminderEngine:
                 mine.setdefault(c.person.userid, []).append(c)
             else:
                 c.status = "already-sent"  # another process claimed it first
-        messages = {
-            userid: render_reminder([ReminderLine(c.task_title, c.done, c.target, c.due)
-                                     for c in sorted(cands, key=lambda c: (c.due, c.task_id))], local_day)
-            for userid, cands in mine.items()
-        }
-        sent = self.batch.send(messages)
+        sent = self._send_reminders(mine, local_day)
         report.calls += sent.calls
         row_outcomes: dict[int, Outcome] = {}
         for userid, cands in mine.items():
@@ -135,6 +150,51 @@ class ReminderEngine:
                 report.undelivered.append(Undelivered(userid, cands[0].person.name, cands[0].person.village,
                                                       texts.UNDELIVERED_FAILED.format(error=outcome.error)))
         self.log.record(row_outcomes, report.now)
+
+    def _send_reminders(self, mine: dict[str, list[Candidate]], local_day: date) -> SendReport:
+        """A card per task for members who see cards (wecom.cards), one combined text for the others."""
+        cards = self.services.cards
+        texts_by_user: dict[str, str] = {}
+        card_items: dict[str, list[tuple[Reply, str]]] = {}
+        for userid, cands in mine.items():
+            ordered = sorted(cands, key=lambda c: (c.due, c.task_id))
+            if cards.wants_card(userid):
+                card_items[userid] = [
+                    (render_reminder_card(ReminderLine(c.task_title, c.done, c.target, c.due), c.task_id, local_day,
+                                          snoozable=not (c.stage or "").endswith(SNOOZE_SUFFIX)),
+                     reminder_task_id(c.task_id, c.period.key, c.stage or "", userid))
+                    for c in ordered]
+            else:
+                texts_by_user[userid] = render_reminder(
+                    [ReminderLine(c.task_title, c.done, c.target, c.due) for c in ordered], local_day)
+        sent = self.batch.send(texts_by_user)
+        by_card = self.card_batch.send(card_items)
+        sent.outcomes.update(by_card.outcomes)
+        sent.calls += by_card.calls
+        return sent
+
+    def _snoozed(self, report: PassReport, local_day: date) -> None:
+        """明天再提醒: deferred reminders whose time has come, for people still behind, once each."""
+        due = due_snoozes(self.services.db, report.now)
+        if not due or not self.planner.rules.allowed(report.now):
+            return
+        closed: list[int] = []
+        with self.services.db.session() as session:
+            plan = self.planner.plan(session, report.now, userids={d.userid for d in due})
+        by_key = {(c.task_id, c.person.userid): c for c in plan.candidates}
+        wanted: list[Candidate] = []
+        for d in due:
+            c = by_key.get((d.task_id, d.userid))
+            if c is None or c.period.key != d.period_key or c.done >= c.target:
+                closed.append(d.row_id)  # the period moved on, the person left, or the task is met
+                continue
+            wanted.append(Candidate(c.person, c.task_id, c.task_title, c.period, d.stage + SNOOZE_SUFFIX, c.done,
+                                    c.target, "due"))
+            closed.append(d.row_id)
+        if wanted:
+            report.candidates.extend(wanted)
+            self._remind(wanted, report, local_day)
+        close_snoozes(self.services.db, closed, report.now)
 
     # ------------------------------------------------------------------ office
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person, ReminderDelivery, Task
-from bot.periods import Period
+from bot.periods import Period, deadline_of
 from scheduler.stages import QuietRules, StageSpec, live_stage, parse_stages
 from tracking.progress import applies_to, current_period, done_counts
 
@@ -88,10 +88,11 @@ class Candidate:
     target: int
     status: str
     retry_row: tuple[int, int, str] | None = None  # (row id, attempts, status) when re-claiming a row
+    deadline: date | None = None  # the task's deadline in this period, when it has a deadline day
 
     @property
     def due(self) -> date:
-        return self.period.end
+        return self.deadline or self.period.end
 
     @property
     def key(self) -> tuple[int, str, str, str]:
@@ -149,7 +150,7 @@ class ReminderPlanner:
             period = current_period(task, local_day)
             if not period.contains(local_day):
                 continue  # a once task before its period or after its due date
-            stage = live_stage(specs, period, now, self.rules)
+            stage = live_stage(specs, period, now, self.rules, task.deadline_day)
             if stage is None and not full:
                 continue
             who = [p for p in people if applies_to(task, p)]
@@ -164,7 +165,8 @@ class ReminderPlanner:
             for p in who:
                 done = counts.get(p.userid, 0)
                 cand = Candidate(PersonRef(p.userid, p.name, p.village), task.id, task.title, period,
-                                 stage.key if stage else None, done, task.target, "not-due")
+                                 stage.key if stage else None, done, task.target, "not-due",
+                                 deadline=deadline_of(period, task.deadline_day) if task.deadline_day else None)
                 if stage is None:
                     pass
                 elif stage.send_at <= now < stage.send_at + spread_offset(p.userid, len(who), self.spread_minutes) \

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from bot.messages import Button, Reply
 from bot.wecom.textsplit import TEXT_LIMIT_BYTES
 from scheduler import texts
 
@@ -43,6 +44,25 @@ def render_reminder(lines: Sequence[ReminderLine], today: date) -> str:
     out.append(texts.HOW_TO_REPORT)
     out.append(texts.SEE_PROGRESS)
     return "\n".join(out)
+
+
+def render_reminder_card(line: ReminderLine, task_id: int, today: date, *, snoozable: bool = True) -> Reply:
+    """One task's reminder as a Reply with buttons: a template card on WeCom, its text twin elsewhere.
+
+    Same numbers, same card: like the text reminder it carries no name, so it is the same for everyone
+    at the same point (the card's WeCom task_id, which is per person, is set by the sender)."""
+    missing = max(line.target - line.done, 0)
+    text = texts.CARD_TEXT.format(title=line.title, done=line.done, target=line.target, missing=missing,
+                                  due=fmt_date(line.due), left=days_left(line.due, today))
+    buttons = [Button("progress", texts.BUTTON_PROGRESS, texts.COMMAND_PROGRESS, done_label=""),
+               Button("how", texts.BUTTON_HOW, texts.COMMAND_HOW.format(task_id=task_id), done_label="")]
+    if snoozable:
+        buttons.append(Button("snooze", texts.BUTTON_SNOOZE, texts.COMMAND_SNOOZE.format(task_id=task_id)))
+    fields = ((texts.CARD_FIELD_DONE, texts.CARD_DONE_VALUE.format(done=line.done, target=line.target)),
+              (texts.CARD_FIELD_LEFT, days_left(line.due, today)),
+              (texts.CARD_FIELD_DUE, fmt_date(line.due)))
+    return Reply(text, kind="reminder", title=texts.CARD_TITLE.format(title=line.title), fields=fields,
+                 buttons=tuple(buttons))
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ import chinese_calendar
 
 from bot.config import ConfigError
 from bot.offdays import parse_off_days
-from bot.periods import Period
+from bot.periods import Period, deadline_of
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 ESCALATION_STAGE = "escalation"
@@ -65,9 +65,14 @@ class StageSpec:
         stage from 09:30 to 10:00 after it went out must not send it again."""
         return f"d{self.days_before}"
 
-    def instant(self, period: Period, tz: tzinfo) -> datetime:
-        """The aware instant of this stage for `period` (local date = end - days_before)."""
-        return datetime.combine(period.end - timedelta(days=self.days_before), self.at, tzinfo=tz)
+    def instant(self, period: Period, tz: tzinfo, deadline_day: int | None = None) -> datetime:
+        """The aware instant of this stage for `period`: local date = the period's deadline - days_before.
+
+        The deadline is the period's last day, or `deadline_day` of its last month when the task
+        has one (a plan's "每月28日前上报"): stages then count back from that day.
+        """
+        due = deadline_of(period, deadline_day)
+        return datetime.combine(due - timedelta(days=self.days_before), self.at, tzinfo=tz)
 
 
 def parse_stages(raw: Sequence[dict[str, Any]] | None, default: Sequence[dict[str, Any]]) -> list[StageSpec]:
@@ -182,7 +187,7 @@ class DueStage:
 
 
 def live_stage(
-    specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules
+    specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules, deadline_day: int | None = None
 ) -> DueStage | None:
     """The latest stage of `period` whose nominal instant is at or before `now`, if not stale.
 
@@ -194,7 +199,7 @@ def live_stage(
         return None
     passed = []
     for s in specs:
-        moved = moved_instant(s, period, rules)
+        moved = moved_instant(s, period, rules, deadline_day)
         if moved is not None and moved[0] <= now:
             passed.append((moved, s))
     if not passed:
@@ -203,21 +208,23 @@ def live_stage(
     return DueStage(spec, period, nominal, send_at)
 
 
-def moved_instant(spec: StageSpec, period: Period, rules: QuietRules) -> tuple[datetime, datetime] | None:
+def moved_instant(spec: StageSpec, period: Period, rules: QuietRules,
+                  deadline_day: int | None = None) -> tuple[datetime, datetime] | None:
     """(when the stage counts as come, when it may go out). Normally (nominal, first allowed instant
-    after it); when that is past the period's end, both are the previous working day at the stage's
-    time; None when no allowed day is left in the period for it."""
-    nominal = spec.instant(period, rules.tz)
+    after it); when that is past the period's deadline (its end, or its deadline day), both are the
+    previous working day at the stage's time; None when no allowed day is left in the period for it."""
+    nominal = spec.instant(period, rules.tz, deadline_day)
     send_at = rules.next_allowed(nominal)
-    if send_at.astimezone(rules.tz).date() <= period.end:
+    if send_at.astimezone(rules.tz).date() <= deadline_of(period, deadline_day):
         return nominal, send_at
     earlier = rules.previous_allowed(nominal, not_before=period.start)
     return None if earlier is None else (earlier, earlier)
 
 
-def next_stage_instant(specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules) -> datetime | None:
+def next_stage_instant(specs: Sequence[StageSpec], period: Period, now: datetime, rules: QuietRules,
+                       deadline_day: int | None = None) -> datetime | None:
     """The next deferred send instant after `now` within `period`, for logging and wake-ups."""
-    moved = [moved_instant(s, period, rules) for s in specs]
+    moved = [moved_instant(s, period, rules, deadline_day) for s in specs]
     future = [m[1] for m in moved if m is not None and m[0] > now]
     return min(future) if future else None
 

@@ -164,8 +164,9 @@ def clock() -> FixedClock:
     return FixedClock(DEFAULT_NOW)
 
 
-# The reminder defaults before issue 13 (09:30, no statutory holidays, no spread): the dates and times
-# of the tests written against them. Tests of today's defaults pass `reminders=` or use build_settings.
+# The reminder defaults before issue 13 (09:30, no statutory holidays, no spread, text not cards): the
+# dates, times and texts of the tests written against them. Tests of today's defaults pass
+# legacy_reminders=False (or use build_settings).
 LEGACY_REMINDERS: dict[str, object] = {
     "holidays": "none",
     "default_stages": [{"days_before": 7, "time": "09:30"}, {"days_before": 1, "time": "09:30"}],
@@ -180,8 +181,10 @@ def make_settings(tmp_path: Path, *, legacy_reminders: bool = True, **overrides:
         "data_dir": str(tmp_path / "data"),
     }
     reminders = dict(overrides.pop("reminders", None) or {})  # type: ignore[call-overload]
+    wecom = dict(overrides.pop("wecom", None) or {})  # type: ignore[call-overload]
     raw.update(overrides)
     raw["reminders"] = {**(LEGACY_REMINDERS if legacy_reminders else {}), **reminders}
+    raw["wecom"] = {**({"cards": "off"} if legacy_reminders else {}), **wecom}  # text reminders, as before cards
     return build_settings(raw)
 
 

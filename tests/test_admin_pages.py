@@ -83,7 +83,7 @@ def test_overview_reports_and_export_show_what_liaisons_reported(admin, tmp_path
     overview = client.get("/admin/", headers=_auth())
     assert overview.status_code == 200
     row = next(r for r in overview.text.split("<tr>") if "红山郡社区" in r and "工作动态信息" in r)
-    assert '<span class="behind">1/3</span>' in row  # one of three this month, still behind
+    assert 'class="cell part"' in row and ">1/3</a>" in row  # one of three this month, still behind
     assert "东风村" in overview.text  # a village with nothing reported still shows up
 
     listing = client.get("/admin/reports", params={"village": "红山郡社区"}, headers=_auth())

@@ -26,7 +26,7 @@ from console.routes import admin_routes
 from console.security import AdminSecurity, Verdict
 
 PASSWORD = "s3cure-admin-pass"
-HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "no-referrer",
+HEADERS = {"x-frame-options": "DENY", "x-content-type-options": "nosniff", "referrer-policy": "same-origin",
            "cache-control": "no-store"}
 
 
@@ -147,7 +147,7 @@ def test_knowledge_reload_cross_site_post_refused(admin) -> None:
     client = _admin_client(admin)
     no_token = client.post("/admin/knowledge/reload", headers=_auth())
     assert no_token.status_code == 403
-    token = _token(client.get("/admin/", headers=_auth()).text)
+    token = _token(client.get("/admin/knowledge", headers=_auth()).text)  # the page with the reload form
     cross = client.post("/admin/knowledge/reload", data={"csrf_token": token},
                         headers={**_auth(), "Origin": "https://evil.example"})
     assert cross.status_code == 403

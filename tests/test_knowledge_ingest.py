@@ -67,12 +67,14 @@ def test_unreadable_files_are_reported_by_name_and_the_rest_load(tmp_path: Path)
     corpus = copy_shipped(tmp_path / "corpus")
     (corpus / "broken.docx").write_bytes(b"PK\x03\x04 this is not really a zip")
     (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03" * 100)
-    (corpus / "scan.pdf").write_bytes(b"%PDF-1.4")
+    (corpus / "cut.pdf").write_bytes(b"%PDF-1.4")
+    (corpus / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100)
     _truncated_docx(tmp_path / "whole.docx", corpus / "truncated.docx")
     loaded = load_corpus(corpus)
     failed = {p.file for p in loaded.report.errors}
-    assert failed == {"broken.docx", "binary.txt", "truncated.docx"}
-    assert {p.file for p in loaded.report.skipped} == {"scan.pdf"}
+    assert failed == {"broken.docx", "binary.txt", "truncated.docx", "cut.pdf"}
+    assert {p.file for p in loaded.report.skipped} == {"old.doc"}
+    assert ".docx" in loaded.report.skipped[0].reason  # says what to do: save as .docx
     assert loaded.report.files == 2 and loaded.report.clauses > 100
     assert "broken.docx" in loaded.report.summary()
 

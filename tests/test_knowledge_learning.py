@@ -119,3 +119,20 @@ def test_links_follow_an_edited_clause_and_are_dropped_with_a_note(services, tmp
     with services.db.session() as session:
         row = session.scalars(select(AnswerLink)).one()
     assert row.status == ORPHANED and "no longer in" in row.note
+
+
+def test_explain_shows_the_ranking_the_evidence_and_the_outcome(chat, services) -> None:
+    retriever = services.retriever
+    shown = retriever.explain(UNSURE)
+    assert shown["outcome"] == "suggest" and shown["threshold"] == retriever.threshold
+    scores = [c["score"] for c in shown["clauses"]]
+    assert scores == sorted(scores, reverse=True) and scores[0] < shown["threshold"]
+    assert [h["text"] for h in shown["did_you_mean"]] == [c["text"] for c in shown["clauses"][:len(shown["did_you_mean"])]]
+    kinds = {a["kind"] for t in shown["terms"] for a in t["alternatives"]}
+    assert "colloquial" in kinds  # 信耶稣 is found as 基督教 through the everyday-words lexicon
+    assert any(m for c in shown["clauses"] for m in c["matched"])
+    off = retriever.explain("驾照到期了去哪换")
+    assert off["outcome"] == "decline" and off["unknown_share"] > off["unknown_max"]
+    chat.send("liaison1", UNSURE)
+    chat.send("liaison1", "1")
+    assert retriever.explain(UNSURE)["learned"] == "answer"

@@ -215,3 +215,15 @@ def test_in_memory_retriever_reloads_its_own_clauses() -> None:
     r = Retriever.from_clauses([clause])
     assert r.search("网格员每周巡查几次").answered
     assert r.reload().clauses == 1 and r.search("网格员每周巡查几次").answered
+
+
+def test_questions_about_what_plans_never_hold_get_no_answer_nor_list(tmp_path: Path) -> None:
+    corpus = _tiny_corpus(tmp_path / "corpus")
+    r = Retriever.load(KnowledgeSettings(corpus_dir=corpus))
+    asked = r.search("网格长入户走访有补贴吗")  # the plan's words, but a fee the plan never mentions
+    assert asked.outcome == "decline" and not asked.did_you_mean
+    (corpus / "grid.txt").write_text(
+        "网格工作细则\n一、走访\n1.网格长每月入户走访不少于两次,每次补贴交通费20元。\n", encoding="utf-8")
+    r.reload()  # an office's own plan that does say it: answered as usual
+    result = r.search("网格长入户走访有补贴吗")
+    assert result.answered and "补贴" in result.hits[0].text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -50,8 +50,11 @@ def test_export_xlsx_and_csv_with_chinese_headers(filled, tmp_path) -> None:
     ws = load_workbook(xlsx).active
     rows = [list(r) for r in ws.iter_rows(values_only=True)]
     assert rows[0] == texts.EXPORT_HEADERS
-    assert rows[1][:9] == [1, "李四", "li", "红山郡社区", "2026-11-19", "在红山郡社区开展民族团结宣讲", 40, "工作动态信息", 0]
-    assert rows[1][9:] == ["有效", "2026-11-20 10:00"]  # report time in the office's zone
+    # Dates are real date cells (sortable and filterable in Excel), the report time in the office's zone.
+    assert rows[1][:9] == [1, "李四", "li", "红山郡社区", datetime(2026, 11, 19), "在红山郡社区开展民族团结宣讲", 40,
+                           "工作动态信息", 0]
+    assert rows[1][9:] == ["有效", datetime(2026, 11, 20, 10, 0)]
+    assert ws.cell(row=2, column=5).is_date and ws.cell(row=2, column=11).is_date
     assert rows[2][9] == "已撤回"
     raw = csv_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # Excel opens UTF-8 with a BOM correctly

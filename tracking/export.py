@@ -29,7 +29,27 @@ def export_rows(reports: Sequence[Report], names: dict[str, str], tz: ZoneInfo) 
     return rows
 
 
-def write_export(path: Path, rows: list[list[object]]) -> None:
+DATE_COLUMNS = {"活动日期": "%Y-%m-%d"}
+DATETIME_COLUMNS = {"报送时间": "%Y-%m-%d %H:%M"}
+
+
+def _cell_value(header: str, value: object) -> object:
+    """Dates and times as real spreadsheet cells (sortable, filterable), not text."""
+    if isinstance(value, str) and value:
+        try:
+            if header in DATE_COLUMNS:
+                return datetime.strptime(value, DATE_COLUMNS[header]).date()
+            if header in DATETIME_COLUMNS:
+                return datetime.strptime(value, DATETIME_COLUMNS[header])
+        except ValueError:
+            return value
+    return value
+
+
+def write_export(path: Path, rows: list[list[object]],
+                 progress: tuple[Sequence[str], Sequence[Sequence[object]]] | None = None) -> None:
+    """Write the rows; an .xlsx also gets real date cells and, when given, a progress sheet
+    (headers, rows) of who has done what of each task."""
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
@@ -49,12 +69,28 @@ def write_export(path: Path, rows: list[list[object]]) -> None:
         ws.append(texts.EXPORT_HEADERS)
         for cell in ws[1]:
             cell.font = Font(bold=True)
+        headers = list(texts.EXPORT_HEADERS)
         for row in rows:
-            ws.append(row)
+            ws.append([_cell_value(headers[i] if i < len(headers) else "", v) for i, v in enumerate(row)])
+        for i, header in enumerate(headers, 1):
+            fmt = {**DATE_COLUMNS, **DATETIME_COLUMNS}.get(header)
+            if fmt:
+                for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
+                    cell.number_format = "yyyy-mm-dd" if header in DATE_COLUMNS else "yyyy-mm-dd hh:mm"
         widths = [8, 10, 14, 14, 12, 48, 10, 24, 8, 8, 18]
         for i, w in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(i)].width = w
         ws.freeze_panes = "A2"
+        if progress is not None:
+            sheet = wb.create_sheet(texts.PROGRESS_SHEET)
+            sheet.append(list(progress[0]))
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            for prow in progress[1]:
+                sheet.append(list(prow))
+            for i in range(1, len(progress[0]) + 1):
+                sheet.column_dimensions[get_column_letter(i)].width = 16
+            sheet.freeze_panes = "A2"
         wb.save(path)
         return
     raise ExportError(f"{path.name}: the file must end in .xlsx or .csv")

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Person, Report, Task
-from bot.periods import Period, period_of
+from bot.periods import Period, deadline_of, period_of
 
 AUDIENCE_ROLE = {"liaisons": "liaison", "office": "admin"}
 
@@ -23,7 +23,9 @@ def applies_to(task: Task, person: Person) -> bool:
     """True when `person` is expected to do `task`: both active, the audience's role, the filter's lists."""
     if not task.active or not person.active:
         return False
-    if AUDIENCE_ROLE.get(task.audience, "liaison") != person.role:
+    if task.audience not in AUDIENCE_ROLE:  # someone the bot does not remind (e.g. the county)
+        return False
+    if AUDIENCE_ROLE[task.audience] != person.role:
         return False
     flt = task.audience_filter or {}
     roles, villages, userids = flt.get("roles") or [], flt.get("villages") or [], flt.get("userids") or []
@@ -94,7 +96,7 @@ def progress_for(session: Session, person: Person, local_day: date) -> list[Task
         period = current_period(task, local_day)
         done = done_counts(session, task, [person.userid], period)[person.userid]
         out.append(TaskProgress(task.id, task.key, task.title, task.cadence, period, done, task.target,
-                                period.end))
+                                deadline_of(period, task.deadline_day)))
     return out
 
 
@@ -102,7 +104,8 @@ def task_progress(session: Session, task: Task, person: Person, local_day: date)
     """Progress of one person on one task (used in the report confirmation)."""
     period = current_period(task, local_day)
     done = done_counts(session, task, [person.userid], period)[person.userid]
-    return TaskProgress(task.id, task.key, task.title, task.cadence, period, done, task.target, period.end)
+    return TaskProgress(task.id, task.key, task.title, task.cadence, period, done, task.target,
+                        deadline_of(period, task.deadline_day))
 
 
 def office_overview(session: Session, local_day: date) -> list[dict[str, object]]:
@@ -119,5 +122,5 @@ def office_overview(session: Session, local_day: date) -> list[dict[str, object]
         for p in who:
             rows.append({"task": task.title, "task_key": task.key, "cadence": task.cadence, "period": period.key, "userid": p.userid,
                          "name": p.name, "village": p.village, "done": counts[p.userid],
-                         "target": task.target, "due": period.end.isoformat()})
+                         "target": task.target, "due": deadline_of(period, task.deadline_day).isoformat()})
     return rows

@@ -34,6 +34,12 @@ def period_label(cadence: str, period: Period, today: date) -> str:
         return f"{period.start.year}年第{(period.start.month - 1) // 3 + 1}季度"
     if cadence == "yearly":
         return f"{period.start.year}年"
+    if cadence == "half-yearly":
+        return f"{period.start.year}年{'上' if period.start.month == 1 else '下'}半年"
+    if cadence == "semimonthly":
+        return f"{period.start.year}年{period.start.month}月{'上' if period.start.day == 1 else '下'}半月"
+    if cadence == "weekly":
+        return f"{period.start.month}月{period.start.day}日起的一周"
     return ""
 
 

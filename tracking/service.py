@@ -56,10 +56,10 @@ def parse_for(session: Session, person: Person, text: str, today: date,
     return parsed, tasks
 
 
-def draft_from(parsed: ParsedReport, userid: str, text: str, source: str) -> ReportDraft:
-    """The draft a parsed message stands for (the whole message kept as its raw text)."""
+def draft_from(parsed: ParsedReport, userid: str, text: str, source: str, raw: str | None = None) -> ReportDraft:
+    """The draft a parsed message stands for (`raw`, the whole message, kept as its raw text)."""
     return ReportDraft(userid, parsed.village, parsed.activity_date, parsed.activity or text, parsed.participants,
-                       parsed.task.chosen, text, source, participants_text=parsed.participants_text,
+                       parsed.task.chosen, raw or text, source, participants_text=parsed.participants_text,
                        summary=parsed.summary or None)
 
 

@@ -112,7 +112,8 @@ PROGRESS_OFFICE_HEAD = "各村居完成情况："
 PROGRESS_OFFICE_LINE = "· {title}（{period}）：{complete}/{people}人已完成"
 PROGRESS_FOOTER = "以「报送」开头发一句话即可计入，如「报送 今天开展宣讲 #动态信息」。"
 
-PERIOD_LABEL_CURRENT = {"monthly": "本月", "quarterly": "本季度", "yearly": "本年度", "once": ""}
+PERIOD_LABEL_CURRENT = {"weekly": "本周", "semimonthly": "本半月", "monthly": "本月", "quarterly": "本季度",
+                        "half-yearly": "本半年", "yearly": "本年度", "once": ""}
 UNKNOWN = "未填"
 
 # ---- command line (office operators read these too)
@@ -123,9 +124,15 @@ CLI_ROSTER_NOT_IN_FILE = "不在文件中（保持原状，未停用）{n} 人�
 CLI_ROSTER_NOTHING = "没有读到任何人员"
 CLI_EXPORTED = "已导出 {n} 条报送到 {path}"
 CLI_TASKS_SYNCED = "任务清单：{path}（{n} 项）"
+CLI_TASKS_PROPOSED = "任务清单：{path}（共 {n} 项；新增待确认 {added} 项，撤下待确认 {retired} 项）。确认：python run.py tasks approve KEY 或 all"
+CLI_TASKS_APPROVED = "已确认 {n} 项任务：{keys}"
+CLI_TASK_DEADLINE = "，每期{day}日前"
+CLI_PLAN_PROBLEM = "{file}：{reason}"
 
 EXPORT_HEADERS = ["编号", "报送人", "账号", "村居", "活动日期", "活动内容", "参加人数", "对应任务", "照片数", "状态",
                   "报送时间"]
+PROGRESS_SHEET = "任务进度"
+PROGRESS_HEADERS = ["任务", "周期", "村居", "姓名", "账号", "已完成", "目标", "截止"]
 BUTTON_YES = "是"
 BUTTON_NO = "不是"
 BUTTON_WITHDRAW = "撤回"
@@ -134,5 +141,7 @@ BUTTON_NONE_TASK = "都不是"
 FIELD_LABELS = ("日期", "人数", "村居", "任务", "内容")
 STATUS_NAMES = {"active": "有效", "withdrawn": "已撤回"}
 ROLE_NAMES = {"liaison": "联络员", "admin": "管理员"}
-CADENCE_LABELS = {"monthly": "每月", "quarterly": "每季度", "yearly": "每年", "once": "一次性"}
-AUDIENCE_LABELS = {"liaisons": "村居联络员", "office": "街道统战办"}
+CADENCE_LABELS = {"weekly": "每周", "semimonthly": "每半月", "monthly": "每月", "quarterly": "每季度",
+                  "half-yearly": "每半年", "yearly": "每年", "once": "一次性"}
+AUDIENCE_LABELS = {"liaisons": "村居联络员", "office": "街道统战办", "other": "其他单位（不提醒）"}
+STATUS_LABELS = {"proposed": "待确认", "active": "已启用", "inactive": "已停用"}

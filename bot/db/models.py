@@ -73,15 +73,21 @@ class Task(Base):
     key: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     title: Mapped[str] = mapped_column(String(128), nullable=False)
     keywords: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
-    cadence: Mapped[str] = mapped_column(String(16), nullable=False)  # monthly | quarterly | yearly | once
+    # weekly | semimonthly | monthly | quarterly | half-yearly | yearly | once
+    cadence: Mapped[str] = mapped_column(String(16), nullable=False)
     target: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     due_date: Mapped[date | None] = mapped_column(Date, nullable=True)
-    audience: Mapped[str] = mapped_column(String(16), nullable=False, default="liaisons")  # liaisons | office
+    # day of the period's last month by which the count is due; None: the period's last day
+    deadline_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    audience: Mapped[str] = mapped_column(String(16), nullable=False, default="liaisons")  # liaisons | office | other
     audience_filter: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     reminder_stages: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, nullable=True)
     source_doc: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     source_section: Mapped[str] = mapped_column(String(512), nullable=False, default="")
     source_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    source_file: Mapped[str] = mapped_column(String(255), nullable=False, default="", server_default="")
+    # proposed (read from a plan, not yet approved) | active | inactive; `active` is status == "active"
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="active", server_default="active")
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
@@ -197,6 +203,20 @@ class AnswerFeedback(Base):
     answer_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     helpful: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class AdminAudit(Base):
+    """One action an office admin took on the web console: who, what, on what, when."""
+
+    __tablename__ = "admin_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(64), nullable=False)
+    action: Mapped[str] = mapped_column(String(48), nullable=False, index=True)
+    target: Mapped[str] = mapped_column(String(255), nullable=False, default="")
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
+    client: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
 
 class CardFallbackUser(Base):

@@ -4,7 +4,8 @@ Endpoints: GET /cgi-bin/gettoken, POST /cgi-bin/message/send, POST /cgi-bin/medi
 GET /cgi-bin/media/get, GET /cgi-bin/agent/get, POST /cgi-bin/message/update_template_card (see
 bot/testing/wecom_cards.py for the card rules: template_card validation, one-use response codes,
 the duplicate check, the per-member limits that drop the excess silently, and members whose
-client rejects cards). Every call is recorded; errors (any errcode, for the next N calls, per
+client rejects cards), GET /cgi-bin/department/list and GET /cgi-bin/user/list (the address book
+inside the app's visibility, see `Contacts`). Every call is recorded; errors (any errcode, for the next N calls, per
 call, or always), latency, hangs, dropped connections, expired tokens and invalid users can be
 injected; the server's outbound IP can be left out of the trusted list (60020) and its clock
 skewed (the Date header). It runs on 127.0.0.1 on a free port in a background thread and serves requests
@@ -53,7 +54,9 @@ ERRMSG = {
     45002: "content size out of limit",
     45009: "api freq out of limit",
     47001: "data format error",
+    60011: "no privilege to access/modify contact/party/agent",
     60020: "not allow to access from your ip",
+    60123: "invalid party id",
     81013: "user & party & tag all invalid",
     301002: "not allow operate another agent with this accesstoken",
 }
@@ -128,6 +131,7 @@ class WeComDouble:
         self.clock_offset_s = 0.0
         self.agent_name = "统战助手"
         self._ids = itertools.count(1)
+        self.contacts = Contacts()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         # Cards and delivery (bot/testing/wecom_cards.py): what members really received.
@@ -409,6 +413,8 @@ class _Handler(BaseHTTPRequestHandler):
             ("GET", "media/get"): self._media_get,
             ("POST", "message/update_template_card"): self._update_template_card,
             ("GET", "agent/get"): self._agent_get,
+            ("GET", "department/list"): self._department_list,
+            ("GET", "user/list"): self._user_list,
         }
         handler = routes.get((method, endpoint))
         if handler is None:
@@ -539,6 +545,81 @@ class _Handler(BaseHTTPRequestHandler):
             "Cache-Control": "no-cache, must-revalidate",
         }
         return 200, headers, media.content, 0
+
+    # -------------------------------------------------------------- contacts (address book)
+
+    def _department_list(self, query: dict[str, str], body: bytes,
+                         payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        """All visible departments, or a visible department and its sub-departments (`id`)."""
+        book = self.double.contacts
+        raw = query.get("id")
+        if raw is not None and not raw.isdigit():
+            return self._error(60123)
+        found = book.department_tree(int(raw) if raw else None)
+        if found is None:
+            return self._error(60011)
+        return self._json({"errcode": 0, "errmsg": "ok", "department": found})
+
+    def _user_list(self, query: dict[str, str], body: bytes,
+                   payload: Any) -> tuple[int, dict[str, str], bytes, int | None]:
+        """The members directly in one department (WeCom dropped `fetch_child` for apps in 2022)."""
+        raw = query.get("department_id", "")
+        if not raw.isdigit():
+            return self._error(60123)
+        users = self.double.contacts.members_of(int(raw))
+        if users is None:
+            return self._error(60011)
+        return self._json({"errcode": 0, "errmsg": "ok", "userlist": users})
+
+
+class Contacts:
+    """The double's address book: departments, members, and what the app may see.
+
+    `visible` holds the department ids in the app's visibility (with their sub-departments); None
+    means everything. Outside it department/list and user/list answer 60011, as WeCom does.
+    """
+
+    def __init__(self) -> None:
+        self.departments: dict[int, dict[str, Any]] = {1: {"id": 1, "name": "总部", "parentid": 0, "order": 1}}
+        self.members: list[dict[str, Any]] = []
+        self.visible: set[int] | None = None
+
+    def add_department(self, dept_id: int, name: str, parentid: int = 1) -> None:
+        self.departments[dept_id] = {"id": dept_id, "name": name, "parentid": parentid,
+                                     "order": 100000000 - dept_id, "department_leader": []}
+
+    def add_member(self, userid: str, name: str, departments: list[int], *, status: int = 1) -> None:
+        self.members.append({"userid": userid, "name": name, "department": list(departments),
+                             "main_department": departments[0] if departments else 1, "status": status,
+                             "order": [0] * len(departments), "is_leader_in_dept": [0] * len(departments)})
+
+    def _descendants(self, root: int) -> list[int]:
+        out, todo = [], [root]
+        while todo:
+            current = todo.pop()
+            out.append(current)
+            todo.extend(d for d, v in self.departments.items() if v["parentid"] == current)
+        return out
+
+    def _visible_ids(self) -> set[int]:
+        if self.visible is None:
+            return set(self.departments)
+        return {d for root in self.visible for d in self._descendants(root) if d in self.departments}
+
+    def department_tree(self, root: int | None) -> list[dict[str, Any]] | None:
+        seen = self._visible_ids()
+        if root is None:
+            ids = sorted(seen)
+        elif root not in seen:
+            return None
+        else:
+            ids = sorted(self._descendants(root))
+        return [dict(self.departments[d]) for d in ids if d in seen]
+
+    def members_of(self, dept_id: int) -> list[dict[str, Any]] | None:
+        if dept_id not in self._visible_ids():
+            return None
+        return [dict(m) for m in self.members if dept_id in m["department"]]
 
 
 class CallbackBuilder:

@@ -92,7 +92,7 @@ class CardDelivery:
         self.fallback = CardFallbackStore(db)
 
     def wants_card(self, userid: str) -> bool:
-        if self.mode == "off":
+        if self.mode == "off" or not getattr(self.sender, "delivers", True):
             return False
         return self.mode == "on" or not self.fallback.blocked(userid)
 

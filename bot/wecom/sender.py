@@ -313,6 +313,8 @@ class WeComSender:
 class LogSender:
     """Used when WECOM_SECRET is unset: logs each message and keeps it in `.sent` (tests read it)."""
 
+    delivers = False  # nothing reaches anyone: replies stay passive text, cards are not worth sending
+
     def __init__(self, media: dict[str, tuple[bytes, str]] | None = None) -> None:
         self.sent: list[dict[str, Any]] = []
         self.media = dict(media or {})
