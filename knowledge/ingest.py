@@ -133,7 +133,8 @@ def read_document(path: Path) -> DocumentReading:
     if explicit:
         levels = [line.level for line in body]
     else:
-        lines = join_broken_lines(lines)
+        typeset = path.suffix.lower() == ".pdf"  # lines as wide as the page run on
+        lines = join_broken_lines(lines, width=max(map(len, lines), default=0) if typeset else None)
         levels = [None] * len(lines)
     doc = title or path.stem
     clauses = segment(lines, levels, file=path.name, fallback_title=doc, title=doc)

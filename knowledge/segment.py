@@ -151,10 +151,18 @@ def split_text(text: str) -> list[str]:
     return [g.strip() for g in ("".join(x) for x in groups) if g.strip()]
 
 
-def join_broken_lines(lines: list[str]) -> list[str]:
-    """Rejoin a paragraph that a web copy broke mid-sentence ("…审" + "视统战工作…")."""
+def join_broken_lines(lines: list[str], width: int | None = None) -> list[str]:
+    """Rejoin a paragraph that a web copy broke mid-sentence ("…审" + "视统战工作…").
+
+    With `width` (the line width of a typeset page, e.g. a PDF's longest line) a line as wide as the
+    page that does not end a sentence runs on into the next, whatever its length.
+    """
     out: list[str] = []
     for line in lines:
+        if width and out and len(out[-1]) >= max(8, int(0.85 * width)) and not _SENTENCE_END.search(out[-1]) \
+                and label_level(line) is None:
+            out[-1] += line
+            continue
         if (
             out
             and len(out[-1]) >= 30

@@ -183,3 +183,25 @@ def test_stage_spec_key_fits_the_delivery_column() -> None:
 def test_same_day_stages_merge_at_the_earlier_time() -> None:
     (spec,) = parse_stages([{"days_before": 1, "time": "16:00"}, {"days_before": 1, "time": "09:00"}], DEFAULT)
     assert spec == StageSpec(1, time(9, 0)) and spec.key == "d1"
+
+
+def test_stages_count_back_from_the_deadline_day() -> None:
+    """A plan's "每月20日前上报": the 7-day and 1-day reminders fall on the 13th and the 19th."""
+    r = rules()
+    specs = parse_stages(None, DEFAULT)
+    period = period_of("monthly", date(2026, 11, 1))  # 2026-11-13 and 11-19 are working days
+    assert [s.instant(period, SH, 20).date() for s in specs] == [date(2026, 11, 13), date(2026, 11, 19)]
+    assert live_stage(specs, period, sh(2026, 11, 13, 9, 29), r, deadline_day=20) is None
+    assert live_stage(specs, period, sh(2026, 11, 13, 9, 30), r, deadline_day=20).key == "d7"
+    assert live_stage(specs, period, sh(2026, 11, 19, 9, 30), r, deadline_day=20).key == "d1"
+    assert next_stage_instant(specs, period, sh(2026, 11, 14), r, deadline_day=20) == sh(2026, 11, 19)
+    # without a deadline day the same stages count back from the month's end
+    assert live_stage(specs, period, sh(2026, 11, 19, 9, 30), r) is None
+
+
+def test_deadline_day_on_an_off_day_moves_the_stage_before_it() -> None:
+    r = rules(off=["sat", "sun"])
+    specs = parse_stages([{"days_before": 0, "time": "09:30"}], DEFAULT)
+    period = period_of("monthly", date(2026, 11, 1))  # 2026-11-22 is a Sunday
+    stage = live_stage(specs, period, sh(2026, 11, 20, 10, 0), r, deadline_day=22)
+    assert stage is not None and stage.send_at.date() == date(2026, 11, 20)  # the Friday before, not the Monday after

@@ -33,7 +33,7 @@ _CADENCES: tuple[tuple[str, str, bool], ...] = (
     (r"每半个?月|半月一(?=[\u4e00-\u9fff])", "semimonthly", True),
     (r"每半年度?|半年一(?=[\u4e00-\u9fff])", "half-yearly", True),
     (r"每一?个?季度|每季(?!度)|季度一(?=[\u4e00-\u9fff])", "quarterly", True),
-    (r"每一?个?月|月月|一月一(?=[\u4e00-\u9fff])", "monthly", True),
+    (r"每一?个?月|月月|一月一(?=[\u4e00-\u9fff])|(?:次月|下月)(?=\d{1,2}日)", "monthly", True),
     (r"每一?年|一年一(?=[\u4e00-\u9fff])", "yearly", True),
     (r"按季度?", "quarterly", False),
     (r"按月", "monthly", False),
@@ -54,6 +54,7 @@ _DEADLINE = re.compile(r"(?:每月|次月|下月|当月)?(?P<day>\d{1,2})日(?:�
 _PERIOD_END = re.compile(r"(?:每季度?|每月|每半年|每年|季|月|年)(?:末|底)")
 _ONCE = re.compile(r"(?:(?P<y>20\d{2})年)?(?:(?P<m>\d{1,2})月(?:(?P<end>底|末)|(?P<d>\d{1,2})日)|(?P<ye>年底|年末))"
                    r"(?:前|之前|以前)")
+_END_PHRASE = re.compile(r"(?:年底|年末|年终|月底|月末|季末|季度末|\d{1,2}月(?:底|末|\d{1,2}日))(?:前|之前|以前)?")
 _PLAN = re.compile(r"年初[^,,。;、]{0,6}计划")
 _SUMMARY = re.compile(r"年(?:终|底|末)[^,,。;、]{0,6}总结")
 _LEAD = re.compile(r"^(?:\d+[.、]\s*|\(?[一二三四五六七八九十\d]+\)\s*|[一二三四五六七八九十]是)")
@@ -183,7 +184,7 @@ def from_sentence(sentence: str, section: str = "", doc: str = "", file: str = "
 
     def add(cadence: str, title: str, target: int, audience: str, deadline: int | None = None,
             due: date | None = None) -> None:
-        if not title or title.isdigit() or target < 1:
+        if not title or title.isdigit() or target < 1 or any(o.key == task_key(cadence, title) for o in out):
             return
         out.append(TaskSpec(task_key(cadence, title), title, cadence, target, audience, keywords_for(title), due,
                             deadline_day=deadline, status="proposed", source_doc=doc,
@@ -211,7 +212,8 @@ def from_sentence(sentence: str, section: str = "", doc: str = "", file: str = "
             if not unit.strip():
                 continue
             cad = _CAD_RE.search(unit)
-            once = _ONCE.search(unit) if cad is None else None
+            weak_only = cad is not None and not _cadence(cad)[1] and not _COUNT.search(unit)
+            once = _ONCE.search(unit) if cad is None or weak_only else None
             if once is not None:
                 due = _once_date(once, _doc_year(doc, today))
                 rest = unit[once.end():]
@@ -240,6 +242,9 @@ def from_sentence(sentence: str, section: str = "", doc: str = "", file: str = "
                 after = after[dl.end():]
             elif _PERIOD_END.search(unit):
                 deadline = None
+            end = _END_PHRASE.match(after)
+            if end:  # "每年年底前报送…": due by the period's end, said in words
+                after = after[end.end():]
             target: int | None = None
             if count and (not inherited or count.group("pre") or count.group("post")):
                 target = to_int(count.group("n"))
@@ -247,6 +252,12 @@ def from_sentence(sentence: str, section: str = "", doc: str = "", file: str = "
                 xy = _X_ONE_Y.match(unit[cad.start():])
                 if xy or _ACTION.search(after.lstrip()) or _NOUN_ACTION.search(after.lstrip()):
                     target = 1
+            last = out[-1] if out else None
+            if (deadline is not None and not count and last is not None and last.cadence == cadence
+                    and last.deadline_day is None):
+                last.deadline_day = deadline  # "…不少于2篇,于每月25日前报送": the deadline of the same task
+                previous = unit
+                continue
             if not target:
                 if cad and not strong:
                     cadence = before  # a bare "全年…" with nothing counted does not set the sentence's cadence

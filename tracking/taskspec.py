@@ -9,6 +9,7 @@ its proposals.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -81,6 +82,8 @@ def keywords_for(title: str) -> list[str]:
     """Words that file a report under the task: the title's words, related words, and for a
     "动态" task every common activity word."""
     import jieba  # slow to load; only the extractor needs it
+
+    jieba.setLogLevel(logging.WARNING)  # its dictionary chatter is not the office's business
 
     words: list[str] = []
     for w in jieba.lcut(title):
