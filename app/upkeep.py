@@ -1,5 +1,6 @@
 """Per-process upkeep while serving: write spooled reports once the database is back, retry photos,
-and reload the knowledge base when the office changes the corpus folder.
+reload the knowledge base when the office changes the corpus folder, and record the tasks of new or
+changed plan files as proposals (app.plans).
 
 Every process keeps its own local spool and its own index, so every process (not only the reminder
 leader) runs this.
@@ -40,6 +41,7 @@ def start_upkeep(services: Services, interval_s: float = INTERVAL_S) -> Callable
                     report = services.retriever.reload()
                     seen = now
                     log.info("knowledge base reloaded after a corpus change: %s", report)
+                    propose_tasks(services)
             except Exception:  # noqa: BLE001 - upkeep retries next round; it must never die
                 log.exception("upkeep failed; will retry in %.0fs", interval_s)
             if stop.wait(interval_s):
@@ -53,6 +55,18 @@ def start_upkeep(services: Services, interval_s: float = INTERVAL_S) -> Callable
         thread.join(timeout=10)
 
     return halt
+
+
+def propose_tasks(services: Services) -> None:
+    """After a corpus change: the tasks of new or changed plan files become proposals in the tasks
+    file (never reminded until the office approves them; the office's own edits are kept)."""
+    from app.plans import propose_from_corpus
+
+    settings = services.settings
+    result, _ = propose_from_corpus(settings.knowledge.corpus_dir, settings.tasks_file)
+    if result.changed:
+        log.info("tasks: %d proposed, %d proposals retired after a corpus change; approve with "
+                 "`run.py tasks approve`", len(result.added), len(result.retired))
 
 
 def corpus_fingerprint(folder: Path) -> tuple[tuple[str, int, int], ...]:

@@ -128,6 +128,8 @@ def read_document(path: Path) -> DocumentReading:
             dropped.append(Dropped(line.text, texts.DROP_TITLE_AGAIN))
             continue
         body.append(line)
+    body = [Line(part, level=line.level if i == 0 else None) for line in body
+            for i, part in enumerate(_GLUED_HEADING.split(line.text)) if part]
     explicit = any(line.level is not None for line in body)
     lines = [line.text for line in body]
     if explicit:
@@ -142,6 +144,9 @@ def read_document(path: Path) -> DocumentReading:
 
 
 _SENTENCE = re.compile(r"[。;!?]")
+# A numbered heading glued after the end of the previous sentence ("…如下:一、工作情况"): a new line.
+_GLUED_HEADING = re.compile(r"(?<=[。;:!?])(?=(?:[一二三四五六七八九十]{1,3}、|\([一二三四五六七八九十]{1,3}\)|"
+                            r"第[一二三四五六七八九十]{1,3}[章节]))")
 
 
 def document_clauses(path: Path) -> list[Clause]:

@@ -55,7 +55,7 @@ def _fit(body: str, tail: str, limit: int) -> str:
 
 def render_hit(hit: Hit, others: Sequence[tuple[int, Hit]] = (), limit: int = MAX_REPLY_BYTES) -> str:
     """One clause with its source, then the numbered others (n, hit) and the feedback hint."""
-    tail = "\n" + source_line(hit)
+    tail = ("\n" + texts.CONTINUES if hit.continues else "") + "\n" + source_line(hit)
     if others:
         lines = [texts.MORE_HEADER] + [texts.MORE_ITEM.format(n=n, preview=preview(h.text)) for n, h in others]
         tail += "\n\n" + "\n".join(lines)

@@ -64,6 +64,7 @@ class Hit:
     section: str
     score: float
     clause_id: str
+    continues: bool = False  # the plan's paragraph goes on after this clause (the reply says so)
 
 
 @dataclass(frozen=True)
@@ -383,7 +384,7 @@ class Retriever:
     @staticmethod
     def _hit(snap: _Snapshot, number: int, score: float) -> Hit:
         clause = snap.index.clauses[number]
-        return Hit(clause.text, clause.doc, clause.section, score, clause.clause_id)
+        return Hit(clause.text, clause.doc, clause.section, score, clause.clause_id, clause.continues)
 
     def _suggest(self, snap: _Snapshot, content: str) -> list[str]:
         """Topics nearest the question; the first few top-level topics when nothing is near."""

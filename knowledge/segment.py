@@ -45,6 +45,7 @@ class Clause:
     clause_id: str  # "<file>#<n>", stable while the file is unchanged
     is_heading: bool = False  # the text is only a heading line
     has_children: bool = False  # other clauses sit under this heading
+    continues: bool = False  # a long paragraph was cut here: its text goes on in the next clause
 
 
 @dataclass
@@ -96,6 +97,7 @@ class _Builder:
                     headings=tuple(h.bare for h in path),
                     clause_id=f"{self.file}#{len(self.clauses) + 1}",
                     is_heading=is_heading,
+                    continues=i < len(parts) - 1,
                 )
             )
 

@@ -5,6 +5,7 @@ NOT_FOUND_SUGGEST = "没有找到相关规定。您可以换个说法再问，�
 TOPIC_SEPARATOR = "、"
 
 SOURCE = "—— 出处：《{doc}》{section}"
+CONTINUES = "（原文此段未完，下文见同一出处）"
 
 MORE_HEADER = "其他相关条目（回复数字查看）："
 MORE_ITEM = "{n}. {preview}"

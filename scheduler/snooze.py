@@ -11,7 +11,7 @@ is refused, since the reminder would come too late to act on.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -68,8 +68,9 @@ def snooze(db: Database, planner: ReminderPlanner, userid: str, task_id: int, no
         title = task.title
     try:
         with db.session() as session:
+            # UTC, like every instant the scheduler writes (SQLite compares them as text)
             session.add(ReminderSnooze(task_id=task_id, userid=userid, period_key=period.key, stage=stage.key,
-                                       until=until, created_at=now))
+                                       until=until.astimezone(timezone.utc), created_at=now.astimezone(timezone.utc)))
     except IntegrityError:  # the same tap arrived twice at once: the other one won
         return SnoozeResult("already", title, until, period)
     return SnoozeResult("snoozed", title, until, period)
@@ -89,7 +90,7 @@ def due_snoozes(db: Database, now: datetime) -> list[DueSnooze]:
         rows = session.execute(
             select(ReminderSnooze.id, ReminderSnooze.task_id, ReminderSnooze.userid, ReminderSnooze.period_key,
                    ReminderSnooze.stage)
-            .where(ReminderSnooze.sent_at.is_(None), ReminderSnooze.until <= now)
+            .where(ReminderSnooze.sent_at.is_(None), ReminderSnooze.until <= now.astimezone(timezone.utc))
             .order_by(ReminderSnooze.id)
         ).all()
     return [DueSnooze(*row) for row in rows]
@@ -101,4 +102,4 @@ def close_snoozes(db: Database, row_ids: list[int], now: datetime) -> None:
         return
     with db.session() as session:
         for row in session.scalars(select(ReminderSnooze).where(ReminderSnooze.id.in_(row_ids))):
-            row.sent_at = now
+            row.sent_at = now.astimezone(timezone.utc)

@@ -45,7 +45,9 @@ def test_new_plan_file_is_picked_up_without_restart(settings, tmp_path: Path, re
     corpus.mkdir()
     for f in (ROOT / "knowledge" / "corpus").glob("*.txt"):
         shutil.copy(f, corpus)
-    settings = replace(settings, knowledge=replace(settings.knowledge, corpus_dir=corpus))
+    shutil.copy(ROOT / "tasks.yaml", tmp_path / "tasks.yaml")  # proposals are written there, not into the repo
+    settings = replace(settings, tasks_file=tmp_path / "tasks.yaml",
+                       knowledge=replace(settings.knowledge, corpus_dir=corpus))
     db = make_database("sqlite", request, tmp_path)
     services = build_services(settings, sender=LogSender(), db=db, state=MemoryStateStore())
     question = "河道保洁志愿服务队每周巡河几次"
@@ -62,5 +64,45 @@ def test_new_plan_file_is_picked_up_without_restart(settings, tmp_path: Path, re
             stop()
         hits = services.retriever.search(question).hits
         assert hits and "每周巡河不少于两次" in hits[0].text
+    finally:
+        services.close()
+
+
+def test_new_plan_file_while_serving_becomes_proposed_tasks(settings, tmp_path: Path, request) -> None:
+    """The tasks of a plan dropped in while serving are recorded as proposals; the office's tasks stay."""
+    import shutil
+    from dataclasses import replace
+
+    from app.services import build_services
+    from bot.config import ROOT
+    from bot.state.memory import MemoryStateStore
+    from bot.wecom.sender import LogSender
+    from tests.conftest import make_database
+    from tracking.tasks import load_tasks_file
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for f in (ROOT / "knowledge" / "corpus").glob("*.txt"):
+        shutil.copy(f, corpus)
+    tasks_file = tmp_path / "tasks.yaml"
+    shutil.copy(ROOT / "tasks.yaml", tasks_file)
+    before = {t.key: t for t in load_tasks_file(tasks_file)}
+    settings = replace(settings, tasks_file=tasks_file, knowledge=replace(settings.knowledge, corpus_dir=corpus))
+    db = make_database("sqlite", request, tmp_path)
+    services = build_services(settings, sender=LogSender(), db=db, state=MemoryStateStore())
+    try:
+        stop = start_upkeep(services, interval_s=0.05)
+        try:
+            (corpus / "巡河.txt").write_text("村级河湖管理要点\n一、河道保洁\n河道保洁志愿服务队每周巡河不少于两次。\n",
+                                            encoding="utf-8")
+            deadline = time.monotonic() + 15
+            while len(load_tasks_file(tasks_file)) == len(before) and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            stop()
+        after = {t.key: t for t in load_tasks_file(tasks_file)}
+        new = [t for k, t in after.items() if k not in before]
+        assert [(t.cadence, t.target, t.status, t.source_file) for t in new] == [("weekly", 2, "proposed", "巡河.txt")]
+        assert all(after[k] == t for k, t in before.items())  # the office's tasks exactly as they were
     finally:
         services.close()

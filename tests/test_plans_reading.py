@@ -185,3 +185,33 @@ def test_a_run_in_headline_and_its_body_are_one_task(tmp_path: Path) -> None:
     path.write_text("某镇统战工作制度\n一是季度一研判。镇党委每季度研究一次统战工作,分析工作态势。\n", encoding="utf-8")
     tasks = extract_from_clauses(read_document(path).clauses)
     assert [(t.cadence, t.target) for t in tasks] == [("quarterly", 1)]
+
+
+def test_a_cut_paragraph_says_in_the_reply_that_it_continues(tmp_path: Path) -> None:
+    from knowledge import texts
+    from knowledge.render import render_hit
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    body = ("组织全体网格员深入学习民族宗教政策法规,熟悉辖区宗教活动场所的基本情况,做到底数清、情况明。" * 2
+            + "网格员每周巡查宗教活动场所不少于一次,发现私设聚会点等问题当天报告社区。"
+            + "社区每月汇总巡查记录,于次月五日前报街道统战办备案,并在年终考核中作为重要依据。")
+    (corpus / "grid.txt").write_text(f"社区网格化管理细则\n{body}\n", encoding="utf-8")
+    clauses = read_document(corpus / "grid.txt").clauses
+    assert len(clauses) >= 2 and [c.continues for c in clauses] == [True] * (len(clauses) - 1) + [False]
+    assert "".join(c.text for c in clauses) == body
+    hit = Retriever(corpus).search("网格员要学习民族宗教政策法规吗").hits[0]
+    assert hit.continues and texts.CONTINUES in render_hit(hit)
+    last = Retriever(corpus).search("巡查记录什么时候报街道备案").hits[0]
+    assert not last.continues and texts.CONTINUES not in render_hit(last)
+
+
+def test_a_numbered_heading_glued_to_the_sentence_before_starts_its_own_section(tmp_path: Path) -> None:
+    path = tmp_path / "p.txt"
+    path.write_text("某镇统战工作计划\n现将全年工作安排如下:一、联谊交友每季度走访党外人士一次。"
+                    "二、信息工作每月报送信息2篇。\n", encoding="utf-8")
+    clauses = read_document(path).clauses
+    visit = next(c for c in clauses if "走访" in c.text)
+    info = next(c for c in clauses if "报送" in c.text)
+    assert visit.text.startswith("一、") and info.text.startswith("二、")
+    assert {(t.cadence, t.target) for t in extract_from_clauses(clauses)} == {("quarterly", 1), ("monthly", 2)}

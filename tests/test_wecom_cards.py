@@ -53,13 +53,12 @@ def test_text_twin_lists_buttons_once() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(labels=st.lists(st.text(min_size=1, max_size=30).filter(str.strip), min_size=1, max_size=9),
+@given(labels=st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=9),
        title=st.text(max_size=80), body=st.text(max_size=400),
        user=st.text(min_size=1, max_size=64))
 def test_any_reply_renders_a_card_wecom_accepts(labels: list[str], title: str, body: str, user: str) -> None:
     buttons = tuple(Button(str(i), label, f"命令{i} {label}") for i, label in enumerate(labels))
-    reply = Reply(body, title=title or None, fields=tuple((f"键{i}", label) for i, label in enumerate(labels)),
-                  buttons=buttons)
+    reply = Reply(body, title=title or None, fields=tuple((label, label) for label in labels), buttons=buttons)
     card = render_card(reply, task_id_for("r", user))
     assert check_card(WeComDouble(), card, ["u"]) is None
     assert len(card["button_list"]) == min(6, len(labels))
@@ -169,3 +168,11 @@ def test_bad_wecom_cards_setting_is_refused() -> None:
         build_settings({"wecom": {"cards": "sometimes"}})
     with pytest.raises(ConfigError, match="reminders.holidays"):
         build_settings({"reminders": {"holidays": "us"}})
+
+
+def test_blank_title_or_label_still_makes_a_valid_card() -> None:
+    """Regression (found by the property test): a title of only whitespace became "" and WeCom refuses it."""
+    reply = Reply("正文", title="\r", fields=((" ", "x"),), buttons=(Button("a", " ", "帮助"),))
+    card = render_card(reply, "t-blank")
+    assert check_card(WeComDouble(), card, ["u"]) is None
+    assert card["main_title"]["title"] == "统战助手" and card["button_list"][0]["text"] == "帮助"

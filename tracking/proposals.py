@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from tracking.tasks import TasksFileError, load_tasks_file, write_tasks_file
+from tracking.tasks import TasksFileError, load_tasks_file, tasks_file_lock, write_tasks_file
 from tracking.taskspec import TaskSpec
 
 
@@ -68,10 +68,12 @@ def merge_proposals(current: Sequence[TaskSpec], extracted: Iterable[TaskSpec],
 def refresh_proposals(tasks_file: Path, extracted: Iterable[TaskSpec], unreadable_files: Iterable[str] = (),
                       write: bool = True) -> MergeResult:
     """Merge a fresh extraction into the tasks file (created when missing); writes only on a change."""
-    current = load_tasks_file(tasks_file) if Path(tasks_file).exists() else []
-    result = merge_proposals(current, extracted, unreadable_files)
-    if write and (result.changed or not Path(tasks_file).exists()):
-        write_tasks_file(result.tasks, Path(tasks_file))
+    extracted = list(extracted)
+    with tasks_file_lock(Path(tasks_file)):
+        current = load_tasks_file(tasks_file) if Path(tasks_file).exists() else []
+        result = merge_proposals(current, extracted, unreadable_files)
+        if write and (result.changed or not Path(tasks_file).exists()):
+            write_tasks_file(result.tasks, Path(tasks_file))
     return result
 
 
@@ -81,14 +83,15 @@ def approve_tasks(tasks_file: Path, keys: Sequence[str]) -> list[str]:
     Raises TasksFileError naming a key that is not in the file. Tasks already active or inactive
     are left as they are (approving twice changes nothing).
     """
-    specs = load_tasks_file(tasks_file)
-    by_key = {s.key: s for s in specs}
-    wanted = [s.key for s in specs if s.status == "proposed"] if list(keys) == ["all"] else list(keys)
-    unknown = [k for k in wanted if k not in by_key]
-    if unknown:
-        raise TasksFileError(f"no such task: {', '.join(unknown)}")
-    approved = [k for k in wanted if by_key[k].status == "proposed"]
-    if approved:
-        chosen = set(approved)
-        write_tasks_file([replace(s, status="active") if s.key in chosen else s for s in specs], Path(tasks_file))
+    with tasks_file_lock(Path(tasks_file)):
+        specs = load_tasks_file(tasks_file)
+        by_key = {s.key: s for s in specs}
+        wanted = [s.key for s in specs if s.status == "proposed"] if list(keys) == ["all"] else list(keys)
+        unknown = [k for k in wanted if k not in by_key]
+        if unknown:
+            raise TasksFileError(f"no such task: {', '.join(unknown)}")
+        approved = [k for k in wanted if by_key[k].status == "proposed"]
+        if approved:
+            chosen = set(approved)
+            write_tasks_file([replace(s, status="active") if s.key in chosen else s for s in specs], Path(tasks_file))
     return approved

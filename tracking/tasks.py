@@ -9,9 +9,13 @@ reminded; proposed ones are in the database too (the admin pages list them) with
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,9 +86,32 @@ HEADER = """\
 
 
 def write_tasks_file(specs: Iterable[TaskSpec], path: Path) -> None:
+    """Write the tasks file whole: to a temporary file beside it, then renamed over it, so a reader
+    (or a crash) never sees half a file."""
+    path = Path(path)
     body = yaml.safe_dump({"tasks": [s.to_yaml() for s in specs]}, allow_unicode=True, sort_keys=False,
                           width=200)
-    path.write_text(HEADER + body, encoding="utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(HEADER + body)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def tasks_file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock beside the tasks file while it is read, changed and written back
+    (every serving process may refresh proposals after a corpus change)."""
+    lock = Path(path).with_name(f".{Path(path).name}.lock")
+    with open(lock, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # ---------------------------------------------------------------- the file

@@ -110,6 +110,7 @@ class CardDelivery:
                                   duplicate_interval_s=duplicate_interval_s)
         assert isinstance(reply, Reply)
         head: SendResult | None = None
+        full = reply
         if not fits_card(reply):
             head = self.sender.send_text([userid], str(reply), duplicate_check=duplicate_check,
                                          duplicate_interval_s=duplicate_interval_s)
@@ -122,8 +123,13 @@ class CardDelivery:
             return Delivered("card", result)
         log.info("card rejected for %s (errcode %s): sending text from now on", userid, result.errcode)
         self.fallback.remember(userid, result.errcode)
-        retry = self.send_text(userid, reply, duplicate_check=duplicate_check,
-                               duplicate_interval_s=duplicate_interval_s)
+        rest = text_twin(full)
+        if head is not None:  # the body already went as text: only what the card would have added
+            rest = rest[len(str(full)):].strip()
+            if not rest:
+                return Delivered("text", head, fell_back=True)
+        retry = Delivered("text", self.sender.send_text([userid], rest, duplicate_check=duplicate_check,
+                                                        duplicate_interval_s=duplicate_interval_s))
         retry.fell_back = True
         retry.result.calls += result.calls + (head.calls if head else 0)
         return retry

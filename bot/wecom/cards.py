@@ -115,7 +115,7 @@ def render_card(reply: Reply, task_id: str) -> dict[str, Any]:
         raise ValueError("a card needs at least one button")
     if not TASK_ID_RE.match(task_id) or len(task_id.encode()) > MAX_TASK_ID_BYTES:
         raise ValueError(f"not a WeCom task_id: {task_id!r}")
-    title = cut(reply.title or texts.CARD_DEFAULT_TITLE, TITLE_CHARS)
+    title = cut(reply.title or "", TITLE_CHARS) or texts.CARD_DEFAULT_TITLE  # WeCom refuses a blank title
     card: dict[str, Any] = {
         "card_type": CARD_TYPE,
         "source": {"desc": texts.CARD_SOURCE, "desc_color": 0},
@@ -126,12 +126,14 @@ def render_card(reply: Reply, task_id: str) -> dict[str, Any]:
     if body and fits_card(reply):
         card["sub_title_text"] = body
     if reply.fields:
-        card["horizontal_content_list"] = [
-            {"keyname": cut(k, KEYNAME_CHARS), "value": cut(v, VALUE_CHARS)} for k, v in reply.fields[:MAX_ROWS]
-        ]
+        rows = [{"keyname": cut(k, KEYNAME_CHARS), "value": cut(v, VALUE_CHARS)} for k, v in reply.fields]
+        rows = [r for r in rows if r["keyname"]][:MAX_ROWS]  # a row needs its key name
+        if rows:
+            card["horizontal_content_list"] = rows
     buttons = reply.buttons[:MAX_BUTTONS]
     card["button_list"] = [
-        {"text": cut(b.label, BUTTON_CHARS), "style": 1 if i == 0 else 2, "key": button_key(i, b)}
+        {"text": cut(b.label, BUTTON_CHARS) or cut(b.command, BUTTON_CHARS) or str(i + 1),
+         "style": 1 if i == 0 else 2, "key": button_key(i, b)}
         for i, b in enumerate(buttons)
     ]
     return card
