@@ -161,6 +161,7 @@ class ReminderPlanner:
             who = [p for p in people if applies_to(task, p)]
             if not who:
                 continue
+            roster = len(who)  # the spread window follows the whole roster, not who is left this pass
             rows = self._rows(session, task.id, period.key, stage.key) if stage else {}
             if not full:
                 who = [p for p in who if p.userid not in rows or retry_ready(*rows[p.userid][1:], now)]
@@ -174,7 +175,7 @@ class ReminderPlanner:
                                  deadline=deadline_of(period, task.deadline_day) if task.deadline_day else None)
                 if stage is None:
                     pass
-                elif stage.send_at <= now < stage.send_at + spread_offset(p.userid, len(who), self.spread_minutes) \
+                elif stage.send_at <= now < stage.send_at + spread_offset(p.userid, roster, self.spread_minutes) \
                         and p.userid not in rows:
                     cand.stage = None  # within the roster's spread: a later pass sends it
                 elif done >= task.target:
