@@ -10,6 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import ROOT
@@ -28,6 +29,12 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        try:
+            self._build(url, echo)
+        except (ArgumentError, ImportError) as exc:  # unknown dialect or a driver that is not installed
+            raise DatabaseUnavailable(f"unsupported database URL ({exc.__class__.__name__}: {exc})") from None
+
+    def _build(self, url: str, echo: bool) -> None:
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite:
