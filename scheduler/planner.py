@@ -31,7 +31,12 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 5  # passes that may try one delivery row before it is given up and reported
 # A failed row may be tried again this long after it was first claimed (index = attempts so far).
 RETRY_AFTER = {1: timedelta(minutes=2), 2: timedelta(minutes=6), 3: timedelta(minutes=14), 4: timedelta(minutes=30)}
-PENDING_LEASE = timedelta(minutes=15)  # a row still pending this long was orphaned by a crashed process
+# A row still pending this long was orphaned by a stopped process. Only rows outside a text batch
+# (cards, whose stable task_id WeCom refuses twice, or rows claimed just before a crash) are
+# re-claimed this way; rows of a text batch ("in-batch") are resolved by the batch recovery in
+# scheduler/delivery.py, which repeats the identical request instead of sending a new text.
+PENDING_LEASE = timedelta(minutes=2)
+IN_BATCH = "in-batch"  # pseudo status: pending inside a text batch (never re-claimed by the planner)
 QUERY_CHUNK = 1000
 SPREAD_PEOPLE_PER_MINUTE = 200  # a roster this large spreads its reminders over one more minute
 
@@ -181,7 +186,7 @@ class ReminderPlanner:
                         cand.status = "due" if allowed_now else "quiet-hours"
                         cand.retry_row = (row_id, attempts, status)
                     else:
-                        cand.status = "already-sent" if status in ("sent", "pending") else "failed"
+                        cand.status = "already-sent" if status in ("sent", "pending", IN_BATCH) else "failed"
                 elif not allowed_now:
                     cand.status = "quiet-hours"
                 else:
@@ -193,7 +198,7 @@ class ReminderPlanner:
     def _rows(session: Session, task_id: int, period_key: str, stage: str) -> dict[str, tuple[int, str, int, datetime]]:
         d = ReminderDelivery
         result = session.execute(
-            select(d.userid, d.id, d.status, d.attempts, d.created_at)
+            select(d.userid, d.id, d.status, d.attempts, d.created_at, d.batch_id)
             .where(d.task_id == task_id, d.period_key == period_key, d.stage == stage)
         ).all()
-        return {u: (i, s, a, c) for u, i, s, a, c in result}
+        return {u: (i, IN_BATCH if s == "pending" and b is not None else s, a, c) for u, i, s, a, c, b in result}
