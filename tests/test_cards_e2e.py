@@ -48,7 +48,19 @@ class Phone:
     def post(self, query: dict[str, str], body: bytes) -> Any:
         res = self.client.post(URL, params=query, content=body)
         assert res.status_code == 200, res.text
+        self.quiet()
         return res
+
+    def quiet(self) -> None:
+        """Wait until the API calls a reply started (cards go out after the passive answer) are done."""
+        import time
+
+        deadline, last, still = time.monotonic() + 5, -1, 0
+        while time.monotonic() < deadline and still < 4:
+            now = len(self.api.calls)
+            still = still + 1 if now == last else 0
+            last = now
+            time.sleep(0.05)
 
     def say(self, user: str, text: str) -> Any:
         return self.post(*self.wecom.text(user, text, str(next(self._ids)), self.now))
