@@ -140,7 +140,8 @@ class MessageProcessor:
         sets, deletes = self._held(ctx)
         try:
             await self.services.state.finish_message_async(
-                "dedupe:" + msg.dedupe_key, json.dumps({"r": reply, "via": "passive"}, ensure_ascii=False),
+                "dedupe:" + msg.dedupe_key,
+                json.dumps({"r": reply, "via": "passive", "card": self._card(reply)}, ensure_ascii=False),
                 self._ttl, "user:" + msg.user, token, sets, deletes)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
