@@ -49,7 +49,7 @@ def build_services(
         db = Database(settings.database_url)
         if migrate:
             db.upgrade()
-    state = state or build_state_store(settings.redis_url)
+    state = state or build_state_store(settings)
     redis_client = getattr(state, "client", None)
     services = Services(
         settings=settings,

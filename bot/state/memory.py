@@ -18,7 +18,8 @@ REPLY_DROPPED = '{"r":null,"via":"dropped"}'  # a dedupe outcome whose reply tex
 
 
 class MemoryStateStore(StateStore):
-    """A dict with expiry times; thread-safe.
+    """A dict with expiry times; thread-safe; one process only, and forgotten when it stops (tests,
+    benches; the embedded default is the SQLite state file).
 
     Expired keys are dropped when read and, a few at a time on every write, from a heap of expiry
     times: memory stays bounded without ever pausing to scan every key (which at thousands of
@@ -32,6 +33,8 @@ class MemoryStateStore(StateStore):
     oldest dedupe keys are forgotten (logged), so the dedupe window shrinks under load instead of
     memory growing. Other keys (locks, conversations, counters) are never evicted.
     """
+
+    local = True
 
     def __init__(self, monotonic=time.monotonic, *,  # noqa: ANN001 - injectable time source
                  max_dedupe_keys: int = 20_000, max_dedupe_bytes: int = 8 * 1024 * 1024,
@@ -150,6 +153,14 @@ class MemoryStateStore(StateStore):
             item = self._alive("lock:" + key)
             if item is not None and item[0] == token:
                 del self._data["lock:" + key]
+
+    def renew(self, key: str, token: str, timeout_s: float) -> bool:
+        with self._mutex:
+            item = self._alive("lock:" + key)
+            if item is None or item[0] != token:
+                return False
+            self._store("lock:" + key, token, self._expiry(timeout_s))
+            return True
 
     def ping(self) -> bool:
         return True
