@@ -108,9 +108,7 @@ async def photo(request: Request, console: Console) -> Response:
     found = await console.run(find)
     if found is None:
         return PlainTextResponse("not found", status_code=404)
-    response = FileResponse(found[0], media_type=found[1])
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return FileResponse(found[0], media_type=found[1])  # no-store, like every admin response
 
 
 def routes(console: Console) -> list[Route]:
