@@ -66,7 +66,7 @@ class ReminderSettings:
     )
     escalation_time: str = "09:40"
     max_in_flight: int = 8
-    spread_minutes: int = 10  # a large roster's reminders spread over up to this many minutes
+    spread_minutes: int = 8  # a large roster's reminders spread over up to this many minutes
 
 
 @dataclass(frozen=True)

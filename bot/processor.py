@@ -5,6 +5,11 @@ same message claims one dedupe key in the shared state store; only the claimant 
 handlers, and the others get the first delivery's reply (or an empty answer if that reply went
 out through the send API). A handler still running after `reply_budget_s` is answered with an
 empty 200 at once and its reply is sent through the API when it finishes.
+
+Whatever goes wrong, the user hears back and the message is logged: when the state store is
+unreachable, routes that need no shared state (the `inline` ones: questions, help) are answered
+from a scratch store, anything else gets STATE_DOWN; and any reply decided after the budget ran
+out (an apology included) goes through the send API, since WeCom does not retry a 200.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.context import UNREAD, HandlerContext
+from bot.context import UNREAD, Conversation, HandlerContext
 from bot.state.base import LockTimeout, MessageStart, StateUnavailable
 from bot.state.memory import MemoryStateStore
 
@@ -97,8 +102,8 @@ class MessageProcessor:
         job = _Job()
         if self._inline:
             begun = self._begin(msg)
-            if isinstance(begun, str):
-                return begun
+            if begun is None:
+                return await self._wait_async(job, self._degraded, msg, job)
             start = begun
             if start.claimed and start.lock_token is not None:
                 ctx = HandlerContext(self.services, msg, conversation=start.conversation)
@@ -158,23 +163,48 @@ class MessageProcessor:
                 return None
             time.sleep(0.01)
 
-    def _begin(self, msg: IncomingMessage) -> MessageStart | str:
-        """Claim the delivery, count it, try the user's lock; a reply text when the store is down."""
+    def _begin(self, msg: IncomingMessage) -> MessageStart | None:
+        """Claim the delivery, count it, try the user's lock; None when the store is down."""
         minute = int(self.services.clock.now().timestamp() // 60)
         try:
             return self.services.state.begin_message(
                 "dedupe:" + msg.dedupe_key, PENDING, self._ttl, f"rate:{msg.user}:{minute}", 120,
                 "user:" + msg.user, LOCK_TTL_S, f"conv:{msg.user}")
         except StateUnavailable:
-            log.error("state store unavailable; message %s not processed", msg.dedupe_key, exc_info=True)
-            return texts.STATE_DOWN
+            log.error("state store unavailable; %s handled without shared state", msg.dedupe_key)
+            return None
 
     def _run(self, msg: IncomingMessage, job: _Job, budget: float | None) -> None:
         begun = self._begin(msg)
-        if isinstance(begun, str):
-            job.finish(begun)
+        if begun is None:
+            self._degraded(msg, job)
             return
         self._run_claimed(msg, job, budget, begun, None)
+
+    def _degraded(self, msg: IncomingMessage, job: _Job) -> None:
+        """The state store is down: answer what needs no shared state, tell the user otherwise."""
+        ctx = _ScratchContext(self.services, msg)
+        reply: str | None = texts.STATE_DOWN
+        assert self.services.dispatcher is not None, "dispatcher not wired"
+        try:
+            found = self.services.dispatcher.resolve(msg, ctx)
+            if found is None:
+                reply = None
+            elif found[0].inline:
+                reply = self.services.dispatcher.dispatch(msg, ctx, found=found)
+        except Exception:  # noqa: BLE001 - one error path: log, and the user still hears STATE_DOWN
+            log.exception("degraded handling failed: user=%s key=%s", msg.user, msg.dedupe_key)
+        self._deliver(msg, job, reply)
+
+    def _deliver(self, msg: IncomingMessage, job: _Job, reply: str | None) -> str:
+        """Log the message, hand the reply over; send it through the API when the budget ran out."""
+        self.message_log.record(msg, reply)
+        via = job.finish(reply)
+        if via == "api" and reply:
+            result = self.services.sender.send_text([msg.user], reply)
+            if not result.ok:
+                log.error("deferred reply to %s failed: %s %s", msg.user, result.errcode, result.errmsg)
+        return via
 
     def _run_claimed(self, msg: IncomingMessage, job: _Job, budget: float | None, start: MessageStart,
                      ctx: HandlerContext | None) -> None:
@@ -189,7 +219,7 @@ class MessageProcessor:
             except (LockTimeout, StateUnavailable):
                 log.warning("user lock for %s not available; %s released for a retry", msg.user, msg.dedupe_key)
                 self._forget(key)
-                job.finish(texts.BUSY)
+                self._deliver(msg, job, texts.BUSY)
                 return
             ctx = None  # the conversation may have changed while we waited: read it afresh
         if ctx is None:
@@ -212,6 +242,7 @@ class MessageProcessor:
             result = self.services.sender.send_text([msg.user], reply)
             if not result.ok:
                 log.error("deferred reply to %s failed: %s %s", msg.user, result.errcode, result.errmsg)
+
 
     def _forget(self, key: str) -> None:
         try:
@@ -237,3 +268,16 @@ class MessageProcessor:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self.message_log.close()
+
+
+class _ScratchContext(HandlerContext):
+    """A handler context whose state store is a throwaway: for answering while Redis is down."""
+
+    def __init__(self, services: Services, msg: IncomingMessage) -> None:
+        super().__init__(services, msg, conversation=None)
+        self._scratch = MemoryStateStore()
+        self.conversation = Conversation(self._scratch, msg.user, services.settings.conversation_ttl_s, None)
+
+    @property
+    def state(self) -> MemoryStateStore:
+        return self._scratch
