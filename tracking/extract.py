@@ -60,6 +60,7 @@ _WEEKDAY = re.compile(r"^[一二三四五六日](?![次篇场期个项回名条�
 _PLAN = re.compile(r"年初[^,,。;、]{0,6}计划")
 _SUMMARY = re.compile(r"年(?:终|底|末)[^,,。;、]{0,6}总结")
 _LEAD = re.compile(r"^(?:\d+[.、]\s*|\(?[一二三四五六七八九十\d]+\)\s*|[一二三四五六七八九十]是)")
+_WHERE = re.compile(r"^(?:在|于)[^,;。]{1,10}?(?:内|上|中)(?=[\u4e00-\u9fff]{2})")  # "在一定范围内通报…"
 _RECIPIENT = re.compile(r"向[^,,。;]{1,30}?(?=汇报|上报|报送|报告|提交|报)")
 _SUBJECTS = ("党工委", "街道", "做到", "要", "坚持", "都要", "须", "必须", "均")
 _FILLERS = ("至少", "不少于", "不低于", "不得少于", "达到", "最少", "以上", "定期")
@@ -109,7 +110,7 @@ def _cadence(m: re.Match[str]) -> tuple[str, bool]:
 
 def _subject_of(section: str) -> str:
     top = section.split(" > ")[0] if section else ""
-    return top.split("、", 1)[-1] if "、" in top else ""
+    return _PUNCT_ENDS.sub("", top.split("、", 1)[-1]) if "、" in top else ""
 
 
 def _title(text: str, section: str) -> str:
@@ -119,6 +120,7 @@ def _title(text: str, section: str) -> str:
     text = _DEADLINE.sub("", text)
     text = _COUNT.sub("", text)
     text = _RECIPIENT.sub("", text)
+    text = _WHERE.sub("", text)
     for word in _FILLERS:
         text = text.replace(word, "")
     for subject in _SUBJECTS:
