@@ -63,7 +63,10 @@ def report_command(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] 
 def report_candidate(msg: IncomingMessage, ctx: HandlerContext) -> dict[str, Any] | None:
     """No trigger, but it reads as an account of an activity (a verb and a date, a count or a place)."""
     text = fold(normalize_command(msg.text))
-    return {"rest": text} if text and is_report_candidate(text, ctx.today()) else None
+    if not text:
+        return None
+    titles = tuple(t.title for t in active_tasks(ctx.services))
+    return {"rest": text} if is_report_candidate(text, ctx.today(), task_titles=titles) else None
 
 
 def _number(text: str) -> int | None:

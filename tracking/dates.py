@@ -28,7 +28,8 @@ RELATIVE_DAYS = {"大前天": 3, "前天": 2, "前日": 2, "昨天": 1, "昨日"
 VAGUE = re.compile(
     r"前几天|前些天|前些日子|前两天|前段时间|前阵子|这几天|这两天|最近|近日|近期|日前|近来|"
     r"上周(?![一二三四五六日天末1-7])|上个?星期(?![一二三四五六日天1-7])|上个?礼拜(?![一二三四五六日天1-7])|"
-    r"上个?月(?![底末初中]|\s*[\d一二三四五六七八九十])|上旬|中旬|下旬|年初|年底|年末|前不久"
+    r"上个?月(?![底末]|\s*[\d一二三四五六七八九十])|(?:上个?|本|这个?)?月初|"
+    r"月中|上旬|中旬|下旬|年初|年底|年末|前不久"
 )
 
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -40,7 +41,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("relative", re.compile("|".join(sorted(RELATIVE_DAYS, key=len, reverse=True)))),
     ("weekday", re.compile(r"(?P<w>上上个?|上个?|本|这个?|下个?)?(?:周|星期|礼拜)(?P<d>[一二三四五六日天1-7])")),
     ("month_day", re.compile(rf"(?P<mo>上个?月|本月|这个?月|下个?月)\s*(?P<d>{_D})\s*[日号]")),
-    ("month_edge", re.compile(r"(?P<mo>上个?月|本月|这个?月|下个?月)?(?P<edge>底|末|初|中)(?![旬])")),
+    ("month_edge", re.compile(r"(?P<mo>上个?月|本月|这个?月|下个?月)?(?P<edge>底|末)")),
     ("day", re.compile(rf"(?<![\d月{_CN}])(?P<d>3[01]|[12]\d|0?[1-9])\s*[日号](?![楼院门线馆厅栋室])")),
 ]
 
@@ -113,10 +114,8 @@ def _resolve(form: str, m: re.Match[str], today: date) -> date | None:
         if not g["mo"] and (m.start() == 0 or m.string[m.start() - 1] != "月"):
             return None  # 底, 初 inside other words; only 月底 / 上个月底 …
         year, month = _month_of(g["mo"] or "本月", today)
-        if g["edge"] in ("底", "末"):
-            nxt = date(year + (month == 12), month % 12 + 1, 1)
-            return nxt - timedelta(days=1)
-        return date(year, month, 1 if g["edge"] == "初" else 15)
+        nxt = date(year + (month == 12), month % 12 + 1, 1)
+        return nxt - timedelta(days=1)
     if form == "day":
         d = int(g["d"])
         candidate = _safe(today.year, today.month, d)
@@ -146,20 +145,28 @@ def _explicit(text: str, today: date, skip: list[tuple[int, int]]) -> DateMatch 
             value = _resolve(form, m, today)
             if value is None:
                 continue
-            cand = DateMatch(value, m.start(), m.end(), form)
+            start = m.start() - 1 if form == "month_edge" and not m.group("mo") else m.start()  # 月底: the 月 too
+            cand = DateMatch(value, start, m.end(), form)
             if best is None or (cand.start, -(cand.end - cand.start)) < (best.start, -(best.end - best.start)):
                 best = cand
             break
     return best
 
 
+PLAN_WORDS = re.compile(r"准备|计划|打算|将要|将于|拟于|拟在|预计|届时|即将|要搞|要开|要办")
+
+
 def find_date(text: str, today: date) -> DateMatch | None:
     """The activity's date in `text`, resolved against local `today`; `value` is None for a vague time.
 
-    An explicit date (leftmost, longest) wins, then a festival (元旦当天), then a vague word (前几天)."""
+    An explicit date (leftmost, longest) wins, then a festival (元旦当天), then a vague word (前几天).
+    A bare day or weekday said with a plan word (准备, 计划 …) is the next such day, not the last."""
     festival = find_festival(text, today)
     explicit = _explicit(text, today, festival_spans(text) if festival else [])
     if explicit is not None:
+        if explicit.form in ("day", "weekday") and explicit.value is not None and explicit.value < today \
+                and PLAN_WORDS.search(text):
+            return DateMatch(_forward(explicit, text, today), explicit.start, explicit.end, explicit.form)
         return explicit
     if festival is not None:
         return DateMatch(festival.value, festival.start, festival.end, "festival")  # type: ignore[arg-type]
@@ -167,6 +174,22 @@ def find_date(text: str, today: date) -> DateMatch | None:
     if vague is not None:
         return DateMatch(None, vague.start(), vague.end(), "vague")  # type: ignore[arg-type]
     return None
+
+
+def _forward(found: DateMatch, text: str, today: date) -> date:
+    """The next occurrence of a bare day (8号) or weekday (周五) instead of the last one."""
+    assert found.value is not None
+    if found.form == "weekday":
+        word = text[found.start:found.end]
+        return found.value + timedelta(days=7) if not word.startswith(("上", "本", "这")) else found.value
+    nxt = found.value
+    for _ in range(2):  # the same day of the next month that has it
+        month = nxt.month % 12 + 1
+        candidate = _safe(nxt.year + (nxt.month == 12), month, found.value.day)
+        if candidate is not None and candidate >= today:
+            return candidate
+        nxt = date(nxt.year + (nxt.month == 12), month, 1)
+    return found.value
 
 
 def parse_date_answer(text: str, today: date) -> date | None:

@@ -30,6 +30,10 @@ LUNAR = {  # name -> (lunar month, day); 除夕 is handled apart (the last day o
 }
 TERMS = {"清明节": "清明", "清明": "清明", "冬至": "冬至", "立春": "立春"}
 EVE = ("除夕", "大年三十", "年三十")
+# 大年初三, 正月初六, 正月十二: days of the first lunar month
+_NEW_YEAR_DAYS = {f"{lead}初{d}": (1, i) for lead in ("大年", "正月") for i, d in enumerate("一二三四五六七八九十", 1)}
+_NEW_YEAR_DAYS |= {f"正月十{d}": (1, 10 + i) for i, d in enumerate("一二三四五六七八九", 1)}
+LUNAR |= _NEW_YEAR_DAYS
 NAMES = sorted([*SOLAR, *LUNAR, *TERMS, *EVE], key=len, reverse=True)
 # 五一/十一 alone are numbers too often; only with a holiday word after them.
 SHORT_NAMES = {"五一": (5, 1), "十一": (10, 1), "六一": (6, 1), "七一": (7, 1), "八一": (8, 1)}

@@ -103,13 +103,18 @@ _CN_RANGE = re.compile(rf"^(?P<a>[{_DIG}])(?P<b>[{_DIG}])(?P<u>[十百千万])$"
 _CN_TEEN_RANGE = re.compile(rf"^(?P<t>[{_DIG}]?)十(?P<a>[{_DIG}])(?P<b>[{_DIG}])$")  # 十五六, 二十五六
 _CN_SOME = re.compile(rf"^(?P<t>[{_DIG}]?)(?P<u>十|百)几$")  # 十几, 二十几, 百几
 _SOME_TENS = re.compile(r"^几(?P<u>十|百|千)$")  # 几十
-AMOUNT = rf"(?:\d+|[{CN_NUM_CHARS}几]+)"
+_CN_PAIR = re.compile(rf"^(?P<a>[{_DIG}])(?P<b>[{_DIG}])$")  # 七八 (个人), 三五
+_MIXED = re.compile(r"^(?P<n>\d+)(?P<u>[十百千万])$")  # 1百, 2千
+AMOUNT = rf"(?:\d+[十百千万]?|[{CN_NUM_CHARS}几]+)"
 
 
 def parse_amount(token: str) -> tuple[int, bool] | None:
     """'40' -> (40, False); '十五六' -> (15, True); '二三十' -> (20, True); '十几' -> (10, True)."""
     if token.isdigit():
         return int(token), False
+    m = _CN_PAIR.match(token)
+    if m and 0 < DIGITS[m["b"]] - DIGITS[m["a"]] <= 2:
+        return DIGITS[m["a"]], True  # 七八个人: a range, not 78
     exact = cn_to_int(token)
     if exact is not None:
         return exact, False
@@ -125,6 +130,9 @@ def parse_amount(token: str) -> tuple[int, bool] | None:
     m = _SOME_TENS.match(token)
     if m:
         return UNITS[m["u"]], True
+    m = _MIXED.match(token)
+    if m:
+        return int(m["n"]) * UNITS.get(m["u"], BIG_UNITS.get(m["u"], 1)), False
     return None
 
 
@@ -142,6 +150,8 @@ _COUNT = re.compile(
 )
 _LABELLED = re.compile(rf"(?:{_ATTEND})?人数\s*[:：为是约共达]*\s*(?P<num>{AMOUNT})\s*(?P<approx>余|多)?\s*(?:人|名)?")
 _BARE_LEAD = ("来了", "到了", "参加", "参与", "去了", "有")
+# A group and its number with no unit, ending a clause: 村民六十多, 群众三百余
+_NOUN_THEN_NUMBER = re.compile(rf"(?:{_NOUN})\s*(?P<num>{AMOUNT})\s*(?P<approx>余|多|来)?(?=$|[\s，,。；;!！])")
 _NOT_A_SUM = re.compile(r"其中|实到|实际|包括|含|计划|预计|另|以及其他|[\d。；;!！?？]")
 MAX_SUM_GAP = 8
 
@@ -174,6 +184,12 @@ def _candidates(text: str) -> list[tuple[int, CountMatch]]:
         if pre == "上" and amount[0] not in (100, 1000, 10_000):
             approx = False  # 上百 is approximate; 上 before other numbers is another word
         found.append((rank, CountMatch(amount[0], m.start(), end, approx, m.group(0).strip())))
+    if not found:
+        for m in _NOUN_THEN_NUMBER.finditer(text):
+            amount = parse_amount(m.group("num"))
+            if amount is not None and amount[0] > 1:
+                found.append((0, CountMatch(amount[0], m.start("num"), m.end(), amount[1] or bool(m.group("approx")),
+                                            m.group(0).strip())))
     return found
 
 

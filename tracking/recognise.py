@@ -28,6 +28,11 @@ _TRIGGER = re.compile(
     r"(?P<suffix>一下子?|一个|一条|一则|个|条|下)?(?P<obj>活动|信息|动态|材料|工作)?(?P<particle>[哈啊吧呀嘛]*)"
     r"(?P<close>[】\]）)」”\"']|[\s:：,，、!！。.~～]+|$)?"
 )
+# 报一下培训 …: the word after "verb + 一下/个" names what is reported; kept at the head of the rest
+_WORD_TRIGGER = re.compile(
+    rf"^{_OPEN}{_GREETING}(?:先|再|来|我来|我)?(?:{'|'.join(_STRONG + _WEAK)})(?:一下|一个|个)"
+    r"(?P<word>[\u4e00-\u9fff]{2,4})(?:[\s:：,，、!！。]+)"
+)
 _LABEL_TRIGGER = re.compile(r"^(?P<label>[^：:，,。\n]{2,16}?)(?:报送|上报)[：:]")
 # Words that make a message a question, whatever else it holds.
 _STRONG_QUESTION = re.compile(r"[?？]|请问|吗[\s。~～!！]*$|呢[\s。~～]*$|么[\s。]*$|有没有|要不要|需不需要|是不是|能不能|可不可以")
@@ -36,8 +41,9 @@ _QUESTION_WORDS = ("什么", "怎么", "怎样", "多少", "几篇", "几次", "
 ACTIVITY_VERBS = re.compile(
     r"开展|组织|举办|举行|召开|开了|搞了|办了|搞个|办个|走访|慰问|宣讲|宣传|座谈|培训|学习|参加|参与|联欢|联谊|"
     r"义诊|表彰|揭牌|志愿|演出|汇演|比赛|讲座|检查|排查|调研|入户|送去|送了|观看|活动|会议|大会|接待|走秀|"
-    r"完成|做好|定了|通过|提交"
+    r"完成|做好|定了|通过|提交|讲了|讲解|授课|放映|放了|演了|唱了|跳了|包了"
 )
+_DONE = re.compile(r"已完成|完成了|已经完成|做好了|写好了|定了|已提交|交了|已上交|通过了|已通过")
 _PLACE_WORDS = re.compile(r"社区|村|嘎查|广场|会议室|党群服务中心|文化站|活动室|学校|小学|中学|幼儿园|体育馆")
 LONG_TEXT = 150
 
@@ -75,6 +81,9 @@ def find_trigger(text: str) -> Trigger | None:
         if strong or m.group("suffix") or m.group("obj"):
             if strong or m.group("close") is not None:
                 return Trigger(text[m.end():].lstrip(" :：,，、!！。.~～】]）)"), verb)
+    word = _WORD_TRIGGER.match(folded)
+    if word:
+        return Trigger(word.group("word") + " " + text[word.end():], "报送")
     label = _LABEL_TRIGGER.match(folded)
     if label:
         return Trigger(text[:label.end("label")] + "：" + text[label.end():], "报送")
@@ -115,11 +124,17 @@ def signals(text: str, today: date, villages: tuple[str, ...] = ()) -> Signals:
     )
 
 
-def is_report_candidate(text: str, today: date, villages: tuple[str, ...] = ()) -> bool:
-    """An account of an activity without a trigger word: a verb plus a date, a count or a place."""
+def is_report_candidate(text: str, today: date, villages: tuple[str, ...] = (),
+                        task_titles: tuple[str, ...] = ()) -> bool:
+    """An account of an activity without a trigger word: a verb plus a date, a count or a place; or a
+    date, a count and a place together; or a task's title said to be done (民族工作年终总结 已完成)."""
     t = text.strip()
     if len(t) < 6 or looks_like_question(t):
         return False
+    if _DONE.search(t) and any(title and title in t for title in task_titles):
+        return True
     found = signals(t, today, villages)
+    if found.date and found.count and found.place:
+        return True
     done = re.search(r"(?:开展|组织|举办|召开|开|搞|办|走访|慰问|参加)了", t) is not None
     return found.verb and found.score >= 2 and (found.date or found.count or done)

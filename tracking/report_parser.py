@@ -32,6 +32,7 @@ _NOT_A_NAME_START = "我本该各全每此这那其咱俺在到赴于去和与�
 # After a bare base name (东风, 红山郡) comes a verb, a time or a break; else it is part of a word (幸福感)
 _BASE_NAME_GOES_ON = "开组召举搞今昨前本上这于在的办联全委党居"
 _LABEL = re.compile(r"^(?P<label>[^：:，,。\n]{2,16})[：:]")
+_LEAD_WORD = re.compile(r"^(?P<label>[\u4e00-\u9fff]{2,6})\s+")  # 培训 今天在…: a word set apart first
 MIN_ACTIVITY_CHARS = 3
 TITLE_RUN_MIN = 5  # a run of this many title characters in the text counts toward that task
 FUZZY_VILLAGE = 80
@@ -41,6 +42,8 @@ CADENCE_ORDER = ("weekly", "semimonthly", "monthly", "quarterly", "half-yearly",
 LONG_TEXT = 150  # a longer message is a write-up: its headline and first sentence say what it is
 FOCUS_CHARS = 120
 HEADLINE_CHARS = 40
+LEAD_MIN_CHARS = 40
+_SENTENCE_END = re.compile(r"[。！!；;]")
 _ACTIVITY = re.compile(r"开展|组织|举办|举行|召开|开了|搞了|办了|走访|慰问|宣讲|宣传|座谈|参加|参与|活动|会|赛|演出|义诊|"
                        r"表彰|服务|学习|讲座|培训|检查|调研|入户|送")
 KEYWORD_MARGIN = 2.0  # the best task must score at least this many times the second
@@ -266,11 +269,17 @@ def parse_report(
     if tag_m:
         spans.append((tag_m.start(), tag_m.end()))
     body = _blank(text, tag_m.start(), tag_m.end()) if tag_m else text
-    found_date = find_date(body, today)
+    # A long write-up states its date and head count up front; later ones are context (端午 in a year's summary).
+    lead = _lead_end(text) if len(text) > LONG_TEXT else len(text)
+    found_date = find_date(body[:lead], today)
+    if found_date is None and lead < len(text):
+        found_date = find_date(body, today)
+        if found_date is not None and found_date.form in ("festival", "vague"):
+            found_date = None
     if found_date:
         spans.append((found_date.start, found_date.end))
         body = _blank(body, found_date.start, found_date.end)
-    count = find_participants(body)
+    count = find_participants(body[:lead])
     if count:
         spans.append((count.start, count.end))
     village_hit = find_village(body, villages)
@@ -303,6 +312,22 @@ def parse_report(
     )
 
 
+def _lead_end(text: str) -> int:
+    """Where the headline and the lead after it end: the first sentence, or two when the first is short
+    (an opening slogan such as 粽叶飘香迎端午，民族团结一家亲。)."""
+    first_break = text.find("\n")
+    start = first_break + 1 if 0 <= first_break <= HEADLINE_CHARS else 0
+    end = start
+    for _ in range(2):
+        m = _SENTENCE_END.search(text, end)
+        if m is None:
+            return len(text)
+        end = m.end()
+        if end - start >= LEAD_MIN_CHARS:
+            break
+    return end
+
+
 def _blank(text: str, start: int, end: int) -> str:
     return text[:start] + " " * (end - start) + text[end:]
 
@@ -311,7 +336,7 @@ def _choose_task(text: str, tag: str | None, tasks: Sequence[TaskRef]) -> TaskMa
     """A #tag, else a leading label that names a task (亮点信息：…), else keywords and title."""
     if tag:
         return match_tag(tag, tasks)
-    label = _LABEL.match(text)
+    label = _LABEL.match(text) or _LEAD_WORD.match(text)
     if label and tasks:
         by_label = match_tag(label.group("label").strip(), tasks)
         if by_label.chosen is not None and _keyword_score(
