@@ -97,7 +97,9 @@ def main() -> int:
         try:
             seed(db, args.people)
             api.set_latency(args.latency)
-            settings = build_settings({"database_url": db.url, "wecom": api.wecom_settings()})
+            # The text path (one text for many people); bench/bench_cards.py measures cards, holidays and the spread.
+            settings = build_settings({"database_url": db.url, "wecom": {**api.wecom_settings(), "cards": "off"},
+                                       "reminders": {"spread_minutes": 0}})
             sender = WeComSender(api.corp_id, api.secret, api.agent_id, api_base=api.base_url)
             services = Services(settings=settings, db=db, state=MemoryStateStore(), sender=sender,
                                 clock=FixedClock(AT), retriever_factory=lambda: None)  # type: ignore[arg-type,return-value]

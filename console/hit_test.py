@@ -20,6 +20,15 @@ class Ranked:
     score: float
     clause_id: str
     above: bool  # at or above the threshold
+    matched: tuple[str, ...] = ()  # the question's words (or their equivalents) found in the clause
+
+
+@dataclass(frozen=True)
+class TermView:
+    word: str
+    kind: str  # content | question | stop
+    known: bool  # some clause has the word itself
+    alternatives: tuple[tuple[str, str], ...]  # (text, synonym | colloquial | slip) that clauses have
 
 
 @dataclass
@@ -28,25 +37,23 @@ class HitTest:
     threshold: float
     decision: str  # answer | suggest | decline
     ranked: list[Ranked] = field(default_factory=list)
-    terms: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (word, kind, equivalents)
-    suggestions: list[str] = field(default_factory=list)
+    terms: list[TermView] = field(default_factory=list)
+    unknown_share: float = 0.0
+    learned: str = ""  # answer | not_in_plans when something taught decided
 
 
 def hit_test(retriever: Any, question: str) -> HitTest:
-    """Run the question the way the chat does, plus the ranking below the threshold."""
-    from knowledge.query import analyse
-
+    """Run the question through the knowledge domain's explain (the same search the chat runs)."""
     question = question.strip()[:200]
-    result = retriever.search(question, top=3)
-    threshold = float(retriever.threshold)
-    snap = retriever._snapshot  # one immutable snapshot: the same index the answer came from
-    plan = analyse(question, snap.synonyms)
-    ranked = [Ranked(c.text, c.doc, c.section, s.score, c.clause_id, s.score >= threshold)
-              for s in snap.ranker.rank(plan, limit=RANKED, floor=0.0)
-              for c in (snap.index.clauses[s.number],)]
-    decision = "answer" if result.answered else ("suggest" if result.suggestions else "decline")
-    terms = [(term.text, term.kind, [alt for alt, _ in term.alternatives]) for term in plan.terms]
-    return HitTest(question, threshold, decision, ranked, terms, list(result.suggestions))
+    found = retriever.explain(question, top=RANKED)
+    threshold = float(found["threshold"])
+    ids = {(c.doc, c.text): c.clause_id for c in retriever.clauses}
+    ranked = [Ranked(c["text"], c["doc"], c["section"], float(c["score"]), ids.get((c["doc"], c["text"]), ""),
+                     float(c["score"]) >= threshold, tuple(c.get("matched") or ())) for c in found["clauses"]]
+    terms = [TermView(t["word"], t["kind"], bool(t.get("known")),
+                      tuple((a["text"], a["kind"]) for a in t.get("alternatives") or ())) for t in found["terms"]]
+    return HitTest(question, threshold, str(found["outcome"]), ranked, terms, float(found.get("unknown_share", 0)),
+                   str(found.get("learned") or ""))
 
 
 @dataclass
@@ -55,6 +62,7 @@ class QuestionGroup:
 
     questions: list[Any]  # bot.db.models.UnansweredQuestion
     nearest: list[Ranked] = field(default_factory=list)
+    links: list[Any] = field(default_factory=list)  # knowledge.learning.Link already taught for it
 
     @property
     def lead(self) -> Any:

@@ -16,7 +16,16 @@ from starlette.routing import Route
 from bot.db.models import AnswerFeedback, UnansweredQuestion
 from console import texts
 from console.hit_test import group_questions, hit_test
-from console.plan_upload import MAX_UPLOAD_BYTES, UploadRefused, check, corpus_files, go_live, remove, stage
+from console.plan_upload import (
+    MAX_UPLOAD_BYTES,
+    UploadRefused,
+    check,
+    corpus_files,
+    go_live,
+    refresh_task_proposals,
+    remove,
+    stage,
+)
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -35,7 +44,7 @@ def _corpus(console: Console) -> Path:
 def _refusal(reason: str) -> str:
     kind, _, detail = reason.partition(":")
     if kind == "type":
-        return texts.KN_BAD_TYPE.format(suffix=detail)
+        return texts.KN_BAD_TYPE.format(reason=detail)
     if kind == "size":
         return texts.KN_TOO_BIG.format(mb=MB)
     if kind == "empty":
@@ -43,6 +52,17 @@ def _refusal(reason: str) -> str:
     if kind == "unreadable":
         return texts.KN_UNREADABLE.format(reason=detail)
     return texts.KN_UNREADABLE.format(reason=reason)
+
+
+def _propose(console: Console) -> list[str]:
+    """Refresh tasks.yaml's proposals from the corpus and sync it, so 任务 shows what to approve."""
+    from tracking.tasks import sync_tasks
+
+    tasks_file = Path(console.services.settings.tasks_file)
+    added = refresh_task_proposals(_corpus(console), tasks_file)
+    with console.services.db.session() as session:
+        sync_tasks(session, tasks_file)
+    return added
 
 
 def _feedback_counts(session) -> dict[tuple[str, str], tuple[int, int]]:  # noqa: ANN001
@@ -93,8 +113,10 @@ async def publish(request: Request, console: Console) -> Response:
         if name is None:
             return None
         report = console.services.retriever.reload()
-        console.audit(request, "knowledge-upload", name, clauses=report.clauses)
-        return texts.KN_LIVE.format(name=name, clauses=report.clauses)
+        proposed = _propose(console)
+        console.audit(request, "knowledge-upload", name, clauses=report.clauses, proposed=proposed)
+        message = texts.KN_LIVE.format(name=name, clauses=report.clauses)
+        return message + (" " + texts.KN_PROPOSED.format(n=len(proposed)) if proposed else "")
 
     message = await console.run(act)
     if message is None:
@@ -110,6 +132,7 @@ async def remove_file(request: Request, console: Console) -> Response:
         if not remove(_corpus(console), name):
             return False
         report = console.services.retriever.reload()
+        _propose(console)  # the removed file's proposals are retired; approved tasks stay
         console.audit(request, "knowledge-remove", name, clauses=report.clauses)
         return True
 
@@ -169,8 +192,10 @@ async def questions(request: Request, console: Console) -> Response:
             feedback = _feedback_counts(session)
         groups = group_questions(rows)[:60]
         retriever = console.services.retriever
+        store = _store(console)
         for group in groups[:30]:
             group.nearest = hit_test(retriever, group.lead.question).ranked[:3]
+            group.links = list(store.lookup(group.lead.question)) if store is not None else []
         ranked_feedback = sorted(feedback.items(), key=lambda kv: -(kv[1][0] + kv[1][1]))[:50]
         return {"groups": groups, "feedback": ranked_feedback}
 
@@ -179,20 +204,29 @@ async def questions(request: Request, console: Console) -> Response:
                           **data)
 
 
+def _store(console: Console):  # noqa: ANN202 - knowledge.learning.LinkStore | None
+    from knowledge.learning import store_for
+
+    return store_for(console.services.retriever, console.services.db)
+
+
 async def link(request: Request, console: Console) -> Response:
+    """未答问题 → this clause (or: not in our plans), in the answers' learning store."""
     form = await request.form()
     question = str(form.get("question") or "").strip()
     clause_id = str(form.get("clause_id") or "")
 
     def act() -> str:
-        try:
-            from knowledge.learning import LinkStore
-        except ImportError:
+        store = _store(console)
+        if store is None or not question:
             return texts.Q_LINK_OFF
+        if form.get("verdict") == "none":
+            store.mark_not_in_plans(question)
+            console.audit(request, "question-not-in-plans", question[:120])
+            return texts.Q_NOT_IN_PLANS_DONE
         clause = next((c for c in console.services.retriever.clauses if c.clause_id == clause_id), None)
-        if clause is None or not question:
-            return texts.EMPTY
-        store = console.services.extras.get("link_store") or LinkStore(console.services.db)
+        if clause is None:
+            return texts.KN_EXPIRED
         store.link(question, clause.doc, clause.text)
         console.audit(request, "question-link", question[:120], doc=clause.doc, section=clause.section,
                       clause=clause.text[:200])

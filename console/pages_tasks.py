@@ -11,13 +11,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.db.models import Task
+from bot.periods import CADENCES as EDITABLE_CADENCES
 from console import texts
 from console.task_edit import TaskEditError, edit_task
 
 if TYPE_CHECKING:
     from console.web import Console
 
-EDITABLE_CADENCES = ("monthly", "quarterly", "yearly", "once")
 
 
 def _stages_text(task: Task) -> str:
@@ -31,6 +31,37 @@ async def tasks(request: Request, console: Console) -> Response:
 
     return console.render(request, "tasks.html", title=texts.TASKS, tasks=await console.run(load),
                           flash=request.query_params.get("flash", ""))
+
+
+async def approve(request: Request, console: Console) -> Response:
+    """批准: proposed tasks (read from new plan files) become active, in tasks.yaml and the database."""
+    from tracking.proposals import approve_tasks
+    from tracking.tasks import TasksFileError, sync_tasks
+
+    key = request.path_params["key"]
+    tasks_file = console.services.settings.tasks_file
+
+    def act() -> str:
+        try:
+            approved = approve_tasks(tasks_file, [key] if key != "all" else ["all"])
+        except TasksFileError:
+            return texts.EMPTY
+        with console.services.db.session() as session:
+            sync_tasks(session, tasks_file)
+        _forget_cache(console)
+        console.audit(request, "task-approve", key, approved=approved)
+        return texts.TASKS_APPROVED.format(n=len(approved))
+
+    message = await console.run(act)
+    from urllib.parse import urlencode
+
+    return RedirectResponse(f"/admin/tasks?{urlencode({'flash': message})}", status_code=303)
+
+
+def _forget_cache(console: Console) -> None:
+    """tracking.tasks.active_tasks caches by the file's mtime; a write within the same tick must not hide."""
+    console.services.extras.pop(("tasks_synced", str(console.services.settings.tasks_file),
+                                 console.services.db.url), None)
 
 
 async def task_form(request: Request, console: Console, error: str = "", status: int = 200,
@@ -58,8 +89,7 @@ async def task_save(request: Request, console: Console) -> Response:
     def act() -> None:
         with console.services.db.session() as session:
             changes = edit_task(session, console.services.settings.tasks_file, key, form)
-        console.services.extras.pop(("tasks_synced", str(console.services.settings.tasks_file),
-                                     console.services.db.url), None)
+        _forget_cache(console)
         console.audit(request, "task-edit", key, **changes)
 
     try:
@@ -74,6 +104,7 @@ async def task_save(request: Request, console: Console) -> Response:
 def routes(console: Console) -> list[Route]:
     return [
         Route("/tasks", console.page(tasks)),
+        Route("/tasks/{key:str}/approve", console.action(approve), methods=["POST"]),
         Route("/tasks/{key:str}", console.page(task_form)),
         Route("/tasks/{key:str}", console.action(task_save), methods=["POST"]),
     ]

@@ -11,9 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.clean import clean_lines
-from knowledge.ingest import document_clauses
-from knowledge.readers import SUPPORTED_SUFFIXES, UnreadableFile, read_file
+from knowledge.ingest import load_corpus, read_document
+from knowledge.readers import SUPPORTED_SUFFIXES, UnreadableFile, unsupported_reason
 from knowledge.segment import Clause
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -32,10 +31,12 @@ class FileReport:
 
     name: str
     token: str
+    title: str
+    title_found: bool
     clauses: list[Clause]
-    dropped: int
+    dropped: list[tuple[str, str]]  # (text, why) of every line left out as page furniture
     sections: list[tuple[str, int]]
-    tasks: list[object] = field(default_factory=list)  # tracking.tasks.TaskSpec
+    tasks: list[object] = field(default_factory=list)  # tracking.taskspec.TaskSpec
     replaces: bool = False
 
 
@@ -51,7 +52,7 @@ def stage(uploads: Path, name: str, content: bytes) -> tuple[str, Path]:
     name = safe_name(name)
     suffix = Path(name).suffix.lower()
     if suffix not in ALLOWED_SUFFIXES:
-        raise UploadRefused(f"type:{suffix or '(none)'}")
+        raise UploadRefused(f"type:{unsupported_reason(Path(name))}")
     if len(content) > MAX_UPLOAD_BYTES:
         raise UploadRefused("size")
     token = secrets.token_urlsafe(12)
@@ -71,24 +72,35 @@ def staged(uploads: Path, token: str) -> Path | None:
 
 
 def check(path: Path, token: str, corpus_dir: Path) -> FileReport:
-    """The load report of one staged file; UploadRefused when nothing can be read from it."""
-    from tracking.tasks import extract_from_text
+    """One staged file read exactly as the corpus would read it (knowledge.ingest.read_document), and
+    the tasks the plans issue's extraction would propose from its clauses."""
+    from tracking.extract import extract_from_clauses
 
     try:
-        lines = [line.text for line in read_file(path)]
-        clauses = document_clauses(path)
+        reading = read_document(path)
     except UnreadableFile as exc:
         raise UploadRefused(f"unreadable:{exc}") from None
     except Exception as exc:  # noqa: BLE001 - a malformed upload is refused, never a crash
         raise UploadRefused(f"unreadable:{exc.__class__.__name__}") from None
+    clauses = list(reading.clauses)
     if not clauses:
         raise UploadRefused("empty")
-    _, dropped = clean_lines([line for line in lines if line.strip()])
     sections = Counter(c.section or c.doc for c in clauses)
-    doc = clauses[0].doc if clauses else path.stem
-    report = FileReport(path.name, token, clauses, dropped, list(sections.items()),
-                        extract_from_text("\n".join(lines), doc), (corpus_dir / path.name).exists())
-    return report
+    return FileReport(path.name, token, reading.title, reading.title_found, clauses,
+                      [(d.text, d.reason) for d in reading.dropped], list(sections.items()),
+                      extract_from_clauses(clauses), (corpus_dir / path.name).exists())
+
+
+def refresh_task_proposals(corpus_dir: Path, tasks_file: Path) -> list[str]:
+    """Fold the corpus's tasks into tasks.yaml as proposals (the plans issue's rules: the office's
+    edits kept, a removed file's proposals retired); returns the keys newly proposed."""
+    from tracking.extract import extract_from_clauses
+    from tracking.proposals import refresh_proposals
+
+    loaded = load_corpus(corpus_dir)
+    result = refresh_proposals(tasks_file, extract_from_clauses(loaded.clauses),
+                               [p.file for p in loaded.report.errors])
+    return list(result.added)
 
 
 def go_live(uploads: Path, token: str, corpus_dir: Path) -> str | None:

@@ -114,6 +114,9 @@ SOURCE = "出处"
 TASK_INVALID = "未保存：{reason}"
 TASK_SAVED = "任务已保存，已写入 tasks.yaml。"
 APPROVE = "批准"
+APPROVE_ALL = "全部批准"
+PROPOSED = "待确认的任务（从新上传的工作要点中读出，批准后才会提醒和统计）"
+TASKS_APPROVED = "已批准 {n} 项任务。"
 TASKS_FILE_NOTE = "任务以 tasks.yaml 为准：在此修改会写回该文件。"
 
 # knowledge
@@ -124,14 +127,17 @@ KN_CHECK = "检查文件"
 KN_REPORT = "加载报告：{name}"
 KN_CLAUSES = "条款 {n} 条"
 KN_SECTIONS = "章节"
-KN_DROPPED = "清理掉的页眉页脚等"
+KN_DROPPED = "清理掉的页眉页脚等（{n} 行）"
 KN_TASKS = "可能的任务"
 KN_GO_LIVE = "确认上线"
 KN_REPLACES = "将替换同名文件"
 KN_LIVE = "已上线：{name}，知识库现有 {clauses} 条条款。"
 KN_REMOVE = "移除"
 KN_REMOVED = "已移除：{name}。"
-KN_BAD_TYPE = "不支持的文件类型 {suffix}，请上传 .docx / .txt / .md / .pdf。"
+KN_BAD_TYPE = "不能上传这个文件：{reason}"
+KN_PROPOSED = "从工作要点中读出 {n} 项新任务，请到「任务」页确认。"
+KN_TITLE = "标题：{title}"
+KN_NO_TITLE = "（没有找到标题行，用文件名代替）"
 KN_TOO_BIG = "文件超过 {mb} MB。"
 KN_UNREADABLE = "无法读取该文件：{reason}"
 KN_EMPTY = "文件中没有读到正文。"
@@ -146,6 +152,11 @@ HIT_RUN = "测试"
 HIT_THRESHOLD = "回答阈值 {threshold:.2f}"
 HIT_DECISION = {"answer": "机器人会直接回答", "suggest": "机器人会列出“您是不是想问”", "decline": "机器人会说找不到"}
 HIT_TERMS = "识别出的词"
+HIT_TERMS_NOTE = "绿色：条款中有此词；红色：所有条款都没有此词（可在下方「添加同义词」）；≈ 后为条款中出现的同义说法。"
+HIT_UNKNOWN = "条款中没有的词占 {share}%"
+HIT_LEARNED = {"answer": "已按办公室或联络员的关联回答", "not_in_plans": "已标记为工作要点不涉及"}
+HIT_MATCHED = "命中的词"
+ALT_KIND = {"synonym": "同义词", "colloquial": "口语", "slip": "错别字/同音"}
 HIT_SCORE = "得分"
 HIT_NONE = "没有相关条款。"
 FEEDBACK_COUNTS = "有用 {up} · 没用 {down}"
@@ -156,7 +167,11 @@ Q_GROUP = "{n} 次相似提问"
 Q_NEAREST = "最接近的条款"
 Q_LINK = "关联到此条款"
 Q_LINKED = "已关联：以后类似问题将回答该条款。"
-Q_LINK_OFF = "关联功能尚未启用。"
+Q_LINK_OFF = "关联功能不可用。"
+Q_NOT_IN_PLANS = "工作要点不涉及"
+Q_NOT_IN_PLANS_DONE = "已标记：以后类似问题机器人会如实说明工作要点不涉及。"
+Q_TAUGHT = "已处理：{what}"
+Q_TAUGHT_NONE = "工作要点不涉及"
 Q_SEARCH_CLAUSE = "搜索其他条款"
 FEEDBACK = "回答评价"
 FEEDBACK_HEAD = ("条款", "有用", "没用")
@@ -167,4 +182,4 @@ AUDIT_HEAD = ("时间", "操作人", "操作", "对象", "详情")
 ACTIONS = {"login": "登录", "logout": "退出", "login-failed": "登录失败", "roster-import": "导入名单",
            "person-edit": "修改人员", "task-edit": "修改任务", "task-approve": "批准任务",
            "knowledge-upload": "上线文件", "knowledge-remove": "移除文件", "knowledge-reload": "重新加载知识库",
-           "remind": "手动提醒", "question-link": "关联问题", "roster-sync": "同步通讯录", "export": "导出报送"}
+           "remind": "手动提醒", "question-link": "关联问题", "question-not-in-plans": "标记不涉及", "roster-sync": "同步通讯录", "export": "导出报送"}

@@ -35,18 +35,29 @@ class CardBatch:
         self.backoff_s = backoff_s
         self.sleep = sleep
 
-    def send(self, items: dict[str, Sequence[tuple[Reply, str]]]) -> SendReport:
-        """`items` maps userid -> [(reply, WeCom task_id)]; returns each user's outcome and the calls made."""
+    def send(self, items: dict[str, Sequence[tuple[Reply, str]]],
+             on_done: Callable[[str, Outcome], None] | None = None) -> SendReport:
+        """`items` maps userid -> [(reply, WeCom task_id)]; returns each user's outcome and the calls made.
+
+        `on_done(userid, outcome)` runs as each person's cards finish (their rows are recorded then,
+        not after the whole pass, so a crash leaves only the people in flight pending)."""
         report = SendReport({})
         if not items:
             return report
         users = sorted(items)
         with ThreadPoolExecutor(min(self.max_in_flight, len(users)), thread_name_prefix="remind-card") as pool:
-            for user, (outcome, calls) in zip(users, pool.map(lambda u: self._send_user(u, items[u]), users),
-                                              strict=True):
+            for user, (outcome, calls) in zip(users, pool.map(lambda u: self._send_and_note(u, items[u], on_done),
+                                                               users), strict=True):
                 report.outcomes[user] = outcome
                 report.calls += calls
         return report
+
+    def _send_and_note(self, user: str, cards: Sequence[tuple[Reply, str]],
+                       on_done: Callable[[str, Outcome], None] | None) -> tuple[Outcome, int]:
+        outcome, calls = self._send_user(user, cards)
+        if on_done is not None:
+            on_done(user, outcome)
+        return outcome, calls
 
     def _send_user(self, user: str, cards: Sequence[tuple[Reply, str]]) -> tuple[Outcome, int]:
         calls = 0

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -20,7 +21,7 @@ from bot.db.models import Person
 from bot.wecom.cards import task_id_for
 from scheduler import texts
 from scheduler.card_batch import CardBatch
-from scheduler.delivery import BatchSender, ClaimRequest, DeliveryLog, Outcome, SendReport
+from scheduler.delivery import BatchJournal, BatchSender, ClaimRequest, DeliveryLog, Outcome, SendReport
 from scheduler.escalation import EscalationPlan, EscalationPlanner
 from scheduler.planner import MAX_ATTEMPTS, Candidate, ReminderPlanner
 from scheduler.render import (
@@ -96,6 +97,8 @@ class ReminderEngine:
         started = time.monotonic()
         now = now or self.services.clock.now()
         report = PassReport(now, dry_run)
+        if not dry_run:
+            report.calls += self.batch.recover(self.log, now).calls  # what a stopped process left in flight
         with self.services.db.session() as session:
             plan = self.planner.plan(session, now, full=full)
             esc_plan = self.escalation.plan(session, now)
@@ -134,11 +137,17 @@ class ReminderEngine:
                 mine.setdefault(c.person.userid, []).append(c)
             else:
                 c.status = "already-sent"  # another process claimed it first
-        sent = self._send_reminders(mine, local_day)
+        rows_by_user = {u: [claimed[c.key].row_id for c in cands] for u, cands in mine.items()}
+        journal = BatchJournal(self.log, rows_by_user, _pass_clock(report.now))
+        sent = self._send_reminders(mine, local_day, journal)
         report.calls += sent.calls
         row_outcomes: dict[int, Outcome] = {}
         for userid, cands in mine.items():
-            outcome = sent.outcomes.get(userid, Outcome("failed", "no answer"))
+            outcome = sent.outcomes.get(userid)
+            if outcome is None:  # its batch was taken over by another process's recovery
+                for c in cands:
+                    c.status = "already-sent"
+                continue
             for c in cands:
                 claim = claimed[c.key]
                 row_outcomes[claim.row_id] = outcome
@@ -151,7 +160,8 @@ class ReminderEngine:
                                                       texts.UNDELIVERED_FAILED.format(error=outcome.error)))
         self.log.record(row_outcomes, report.now)
 
-    def _send_reminders(self, mine: dict[str, list[Candidate]], local_day: date) -> SendReport:
+    def _send_reminders(self, mine: dict[str, list[Candidate]], local_day: date,
+                        journal: BatchJournal | None = None) -> SendReport:
         """A card per task for members who see cards (wecom.cards), one combined text for the others."""
         cards = self.services.cards
         texts_by_user: dict[str, str] = {}
@@ -167,8 +177,8 @@ class ReminderEngine:
             else:
                 texts_by_user[userid] = render_reminder(
                     [ReminderLine(c.task_title, c.done, c.target, c.due) for c in ordered], local_day)
-        sent = self.batch.send(texts_by_user)
-        by_card = self.card_batch.send(card_items)
+        sent = self.batch.send(texts_by_user, journal)  # text batches: written down first, recorded per call
+        by_card = self.card_batch.send(card_items, journal.record_user if journal is not None else None)
         sent.outcomes.update(by_card.outcomes)
         sent.calls += by_card.calls
         return sent
@@ -224,11 +234,14 @@ class ReminderEngine:
         today = report.now.astimezone(self.settings.tz).date()
         messages = {admin: render_escalation([ended[r.task_id].section for r in rs], today)
                     for admin, rs in by_admin.items()}
-        sent = self.batch.send(messages)
+        rows_by_admin = {a: [claimed[r.key].row_id for r in rs] for a, rs in by_admin.items()}
+        sent = self.batch.send(messages, BatchJournal(self.log, rows_by_admin, _pass_clock(report.now)))
         report.calls += sent.calls
         outcomes: dict[int, Outcome] = {}
         for admin, rs in by_admin.items():
-            outcome = sent.outcomes.get(admin, Outcome("failed", "no answer"))
+            outcome = sent.outcomes.get(admin)
+            if outcome is None:
+                continue
             for r in rs:
                 outcomes[claimed[r.key].row_id] = outcome
                 report.escalations.append(EscalationResult(admin, ended[r.task_id].title, r.period_key, r.done,
@@ -263,3 +276,9 @@ class ReminderEngine:
         report.calls += max(result.calls, 1)
         if not result.ok:
             log.error("undelivered notice to the office failed: %s %s", result.errcode, result.errmsg)
+
+
+def _pass_clock(start: datetime) -> Callable[[], datetime]:
+    """The pass's `now` moving on in real time: batch times stay comparable with `--at` passes."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)

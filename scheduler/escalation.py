@@ -101,12 +101,13 @@ class EscalationPlanner:
         if ended and admins:
             d = ReminderDelivery
             rows = session.execute(
-                select(d.task_id, d.userid, d.period_key, d.id, d.status, d.attempts, d.created_at)
+                select(d.task_id, d.userid, d.period_key, d.id, d.status, d.attempts, d.created_at, d.batch_id)
                 .where(d.stage == ESCALATION_STAGE, d.task_id.in_([e.task_id for e in ended]),
                        d.userid.in_(list(admins)))
             ).all()
-            for t, u, p, row_id, status, attempts, created_at in rows:
-                if retry_ready(status, attempts, created_at, now):
+            for t, u, p, row_id, status, attempts, created_at, batch_id in rows:
+                in_batch = status == "pending" and batch_id is not None  # the batch recovery resolves it
+                if not in_batch and retry_ready(status, attempts, created_at, now):
                     retry[(t, u, p)] = (row_id, attempts, status)
                 else:
                     sent.add((t, u, p))

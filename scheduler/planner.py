@@ -31,7 +31,12 @@ T = TypeVar("T")
 MAX_ATTEMPTS = 5  # passes that may try one delivery row before it is given up and reported
 # A failed row may be tried again this long after it was first claimed (index = attempts so far).
 RETRY_AFTER = {1: timedelta(minutes=2), 2: timedelta(minutes=6), 3: timedelta(minutes=14), 4: timedelta(minutes=30)}
-PENDING_LEASE = timedelta(minutes=15)  # a row still pending this long was orphaned by a crashed process
+# A row still pending this long was orphaned by a stopped process. Only rows outside a text batch
+# (cards, whose stable task_id WeCom refuses twice, or rows claimed just before a crash) are
+# re-claimed this way; rows of a text batch ("in-batch") are resolved by the batch recovery in
+# scheduler/delivery.py, which repeats the identical request instead of sending a new text.
+PENDING_LEASE = timedelta(minutes=2)
+IN_BATCH = "in-batch"  # pseudo status: pending inside a text batch (never re-claimed by the planner)
 QUERY_CHUNK = 1000
 SPREAD_PEOPLE_PER_MINUTE = 200  # a roster this large spreads its reminders over one more minute
 
@@ -156,6 +161,7 @@ class ReminderPlanner:
             who = [p for p in people if applies_to(task, p)]
             if not who:
                 continue
+            roster = len(who)  # the spread window follows the whole roster, not who is left this pass
             rows = self._rows(session, task.id, period.key, stage.key) if stage else {}
             if not full:
                 who = [p for p in who if p.userid not in rows or retry_ready(*rows[p.userid][1:], now)]
@@ -169,7 +175,7 @@ class ReminderPlanner:
                                  deadline=deadline_of(period, task.deadline_day) if task.deadline_day else None)
                 if stage is None:
                     pass
-                elif stage.send_at <= now < stage.send_at + spread_offset(p.userid, len(who), self.spread_minutes) \
+                elif stage.send_at <= now < stage.send_at + spread_offset(p.userid, roster, self.spread_minutes) \
                         and p.userid not in rows:
                     cand.stage = None  # within the roster's spread: a later pass sends it
                 elif done >= task.target:
@@ -180,7 +186,7 @@ class ReminderPlanner:
                         cand.status = "due" if allowed_now else "quiet-hours"
                         cand.retry_row = (row_id, attempts, status)
                     else:
-                        cand.status = "already-sent" if status in ("sent", "pending") else "failed"
+                        cand.status = "already-sent" if status in ("sent", "pending", IN_BATCH) else "failed"
                 elif not allowed_now:
                     cand.status = "quiet-hours"
                 else:
@@ -192,7 +198,7 @@ class ReminderPlanner:
     def _rows(session: Session, task_id: int, period_key: str, stage: str) -> dict[str, tuple[int, str, int, datetime]]:
         d = ReminderDelivery
         result = session.execute(
-            select(d.userid, d.id, d.status, d.attempts, d.created_at)
+            select(d.userid, d.id, d.status, d.attempts, d.created_at, d.batch_id)
             .where(d.task_id == task_id, d.period_key == period_key, d.stage == stage)
         ).all()
-        return {u: (i, s, a, c) for u, i, s, a, c in result}
+        return {u: (i, IN_BATCH if s == "pending" and b is not None else s, a, c) for u, i, s, a, c, b in result}

@@ -25,9 +25,11 @@ def require_chromium() -> None:
     pytest.skip(f"{CHROMIUM} not installed (scripts/ensure_browser.sh installs it)")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per browser-test module. Not per session: Playwright's sync API keeps an
+    event loop running in the main thread while it is started, and later tests' asyncio.run() refuse
+    to run inside it."""
     require_chromium()
     from playwright.sync_api import sync_playwright
 

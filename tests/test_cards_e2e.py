@@ -206,3 +206,26 @@ def test_card_json_examples_for_the_note(phone: Phone, tmp_path: Path) -> None:
                                           "horizontal_content_list", "button_list"}
     (Path(__file__).parent.parent / "data").mkdir(exist_ok=True)
     print(json.dumps(sent["template_card"], ensure_ascii=False, indent=1))
+
+
+def test_a_stale_response_code_answers_with_text(phone: Phone) -> None:
+    add_task(phone.services.db, "info", title="工作动态信息", target=2)
+    add_person(phone.services.db, "u1")
+    ReminderEngine(phone.services, backoff_s=0.01).run_pass()
+    (card,) = phone.api.cards_to("u1")
+    (button,) = [b for b in card["button_list"] if b["text"] == "明天再提醒"]
+    code = phone.api.issue_response_code(card["task_id"], ["u1"])
+    phone.api.advance(72 * 3600 + 60)  # WeCom's response codes last 72 hours
+    phone.post(*phone.wecom.card_event("u1", phone.now, event_key=button["key"], task_id=card["task_id"],
+                                       response_code=code))
+    assert card_updates(phone.api, card["task_id"]) == []
+    (said,) = phone.api.delivered_texts("u1")
+    assert said.startswith("这张卡片已过期，无法更新。好的，")
+    with phone.services.db.session() as s:
+        assert len(s.scalars(select(ReminderSnooze)).all()) == 1  # the command itself still ran, once
+
+
+def test_a_key_this_bot_did_not_make_answers_politely(phone: Phone) -> None:
+    phone.post(*phone.wecom.card_event("u1", phone.now, event_key="foreign", task_id="t-x", response_code="rc"))
+    (said,) = phone.api.delivered_texts("u1")
+    assert "帮助" in said

@@ -187,7 +187,7 @@ def test_task_edit_writes_tasks_yaml_and_refuses_bad_stages(page, office) -> Non
 PLAN = """乡镇街道2026年民族宗教工作补充要点
 一、民族工作
 （一）加强民族团结进步宣传
-各村居每月至少报送2篇民族团结宣传信息。
+各村居每月至少报送2篇{topic}。
 二、宗教工作
 （一）宗教场所安全
 宗教活动场所每季度开展一次消防安全检查，发现隐患及时整改。
@@ -198,7 +198,8 @@ PLAN = """乡镇街道2026年民族宗教工作补充要点
 def test_plan_upload_load_report_then_live_and_hit_test(page, office, tmp_path) -> None:
     services, _ = office
     plan = tmp_path / f"补充要点-{page.width_name}.txt"
-    plan.write_text(PLAN, encoding="utf-8")
+    topic = {"phone": "民族团结宣传信息", "desktop": "民族政策宣讲信息"}[page.width_name]  # a new task each width
+    plan.write_text(PLAN.format(topic=topic), encoding="utf-8")
     bad = tmp_path / "病毒.exe"
     bad.write_bytes(b"MZ")
     sign_in(page)
@@ -209,11 +210,22 @@ def test_plan_upload_load_report_then_live_and_hit_test(page, office, tmp_path) 
     page.set_input_files("#plan-file", str(plan))
     page.click("form[action='/admin/knowledge/upload'] button")
     report = page.inner_text("#load-report")
-    assert re.search(r"条款 [1-9]\d* 条", report) and "民族团结宣传信息" in report  # a task it would propose
+    assert re.search(r"条款 [1-9]\d* 条", report) and topic in report  # a task it would propose
+    assert "乡镇街道2026年民族宗教工作补充要点" in report  # the title it found
+    page.click("details.dropped summary")
+    assert "页码" in page.inner_text("details.dropped")  # the page number was dropped, and says why
     assert plan.name not in [p.name for p in Path(services.settings.knowledge.corpus_dir).iterdir()]  # not live yet
     page.click("#publish")
     assert plan.name in flash(page)
     assert page.locator(f"tr[data-file='{plan.name}']").count() == 1
+    page.goto("/admin/tasks")  # the plan's obligation waits for approval, then counts
+    proposal = page.locator("section.proposed div.card", has_text=topic)
+    key = proposal.get_attribute("data-key")
+    proposal.locator("button.approve").click()
+    assert "已批准 1 项任务" in flash(page)
+    with services.db.session() as session:
+        approved = session.scalar(select(Task).where(Task.key == key))
+        assert approved.status == "active" and approved.active and approved.target == 2
     page.goto("/admin/knowledge/test")
     page.fill("#q", "宗教活动场所多久开展一次消防安全检查")
     page.click("#run")
@@ -221,6 +233,7 @@ def test_plan_upload_load_report_then_live_and_hit_test(page, office, tmp_path) 
     assert "回答阈值 0.50" in decision and "机器人会直接回答" in decision
     first = page.locator("table.ranked tbody tr").first.inner_text()
     assert "每季度开展一次消防安全检查" in first and re.search(r"0\.\d{3}|1\.000", first)
+    assert "消防" in page.inner_text("p.terms") and "消防" in first.split("每季度开展一次消防安全检查")[-1]
     page.goto("/admin/knowledge")  # remove it again: the other width uploads its own
     page.click(f"tr[data-file='{plan.name}'] button")
     assert plan.name not in [p.name for p in Path(services.settings.knowledge.corpus_dir).iterdir()]
@@ -231,6 +244,28 @@ def test_hit_test_shows_decline_for_an_unrelated_question(page) -> None:
     page.goto("/admin/knowledge/test?q=明天会下雨吗")
     assert page.inner_text("#decision h2") in (texts.HIT_DECISION["decline"], texts.HIT_DECISION["suggest"])
     assert page.locator("table.ranked tr.above").count() == 0
+
+
+def test_link_unanswered_question_to_a_clause_then_the_bot_answers_it(page, office) -> None:
+    from bot.db.models import AnswerLink
+
+    services, _ = office
+    sign_in(page)
+    page.goto("/admin/questions")
+    group = page.locator("section.question-group").filter(has_not=page.locator("p.taught")).first
+    question = group.locator("h3").inner_text()
+    clause = group.locator("form[action='/admin/questions/link'] p.clause").first.inner_text()
+    group.locator("button.link-clause").first.click()
+    assert texts.Q_LINKED in flash(page)
+    with services.db.session() as session:
+        link = session.scalar(select(AnswerLink).where(AnswerLink.question == question))
+        assert link is not None and link.source == "office" and link.clause_text == clause
+    answer = services.retriever.search(question)
+    assert answer.answered and answer.hits[0].text == clause  # the chat now answers with it
+    page.goto("/admin/knowledge/test?q=" + question)
+    assert texts.HIT_DECISION["answer"] in page.inner_text("#decision")
+    page.goto("/admin/questions")
+    assert page.locator("section.question-group", has_text=question).locator("p.taught").count() == 1
 
 
 def test_remind_behind_now_sends_once_per_day(page, office, wecom) -> None:

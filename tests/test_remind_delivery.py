@@ -228,7 +228,8 @@ def test_orphaned_pending_row_is_taken_over_after_the_lease(db: Database, wecom_
     # a process claimed the row and died before sending
     DeliveryLog(db).claim([ClaimRequest(t, "u1", "2026-11", "d7", 0, 2)], STAGE)
     eng, _ = make_engine(db, wecom_api, tmp_path)
-    assert statuses(eng.run_pass(STAGE + timedelta(minutes=5))) == {"u1": "already-sent"}
-    assert statuses(eng.run_pass(STAGE + timedelta(minutes=16))) == {"u1": "sent"}
+    assert statuses(eng.run_pass(STAGE + timedelta(minutes=1))) == {"u1": "already-sent"}
+    # audit finding 6: what a stopped process left goes out within two minutes, not fifteen
+    assert statuses(eng.run_pass(STAGE + timedelta(minutes=2, seconds=30))) == {"u1": "sent"}
     (row,) = deliveries(db)
     assert (row.status, row.attempts) == ("sent", 2)

@@ -175,6 +175,24 @@ class ReminderDelivery(Base):
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    batch_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)  # reminder_batches.id
+
+
+class ReminderBatch(Base):
+    """One send_text call as it will be (or was) made: recipients and text, so a crash mid-pass can be
+    resolved by repeating the identical request, which WeCom's duplicate check turns into a no-op for
+    anyone who already got it. Status: queued -> sending -> done (or recovering -> done)."""
+
+    __tablename__ = "reminder_batches"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="queued", index=True)
+    users: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    duplicate_interval_s: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class UnansweredQuestion(Base):

@@ -143,6 +143,7 @@ class WeComDouble:
         self._recent: dict[str, collections.deque[float]] = {}
         self._dup_seen: dict[tuple[str, str], float] = {}
         self._delivered: list[tuple[str, dict[str, Any]]] = []
+        self._post_delay: dict[str, float] = {}
         self.dropped: list[tuple[str, str]] = []  # (member, "rate" | "duplicate"): accepted, never delivered
 
     # ------------------------------------------------------------------ lifecycle
@@ -265,6 +266,12 @@ class WeComDouble:
         with self._lock:
             self._hangs.extend([seconds] * n)
 
+    def stall_after_delivery(self, seconds: float, endpoint: str = "message/send") -> None:
+        """Calls to `endpoint` are delivered (recorded) at once but answered `seconds` later: a
+        client killed meanwhile never learns that its message went out."""
+        with self._lock:
+            self._post_delay[endpoint] = seconds
+
     def drop_next(self, n: int) -> None:
         """The next `n` calls get the connection closed with no answer."""
         with self._lock:
@@ -386,6 +393,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, headers, content, code = self._answer(method, endpoint, query, body, payload, injected)
         self.double._record(RecordedCall(method, endpoint, query, body, payload, status, code))
+        with self.double._lock:
+            stall = self.double._post_delay.get(endpoint, 0.0)
+        if stall:
+            time.sleep(stall)
         try:
             self.send_response(status)
             for name, value in headers.items():
