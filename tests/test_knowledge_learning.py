@@ -145,3 +145,11 @@ def test_explain_shows_the_ranking_the_evidence_and_the_outcome(chat, services) 
     chat.send("liaison1", UNSURE)
     chat.send("liaison1", "1")
     assert retriever.explain(UNSURE)["learned"] == "answer"
+
+
+def test_a_different_question_is_not_taken_for_a_taught_one(services) -> None:
+    store = LinkStore(services.db)
+    clause = services.retriever.clauses[3]
+    store.vote("统战信息每月报几篇", clause.doc, clause.text, +1)
+    assert store.lookup("统战信息每月报几篇呀")  # the same question, a particle more
+    assert not store.lookup("统战信息每年报几篇")  # one word changed: another question
