@@ -6,10 +6,14 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.config import ConfigError, Settings, load_settings
+from bot.db.database import DatabaseUnavailable
 from bot.logs import configure_logging
 
 # What runs beside the HTTP server in every server process (see app.serve).
@@ -71,12 +75,26 @@ def main(argv: Sequence[str]) -> int:
     except UsageError as exc:
         print(f"run.py: {exc}", file=sys.stderr)
         return 2
+    except (SQLAlchemyError, DatabaseUnavailable) as exc:
+        print(database_error_line(settings.database_url, exc), file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (`… | head`): stop quietly, as other command-line tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def database_error_line(url: str, exc: BaseException) -> str:
+    """One line naming DATABASE_URL (password masked) and the driver's first line of complaint."""
+    from app import texts
+    from bot.redact import redact
+
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    short = reason[0] if reason else exc.__class__.__name__
+    masked = re.sub(r"//([^:/@]*):[^@/]*@", r"//\1:***@", url)
+    return "run.py: " + redact(texts.DB_UNREACHABLE.format(url=masked, reason=short[:200]))
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -132,12 +132,15 @@ def check_skew(probe: WeComProbe, settings: Settings) -> Check:
         return Check("time_skew", "skip", t.SKIP_NO_ANSWER)
     if not probe.skews:
         return Check("time_skew", "warn", t.SKEW_NO_DATE)
-    skew = max(probe.skews, key=abs)
+    skew = max(probe.skews, key=abs)  # WeCom's clock minus ours
+    shown = {"way": t.SKEW_AHEAD if skew < 0 else t.SKEW_BEHIND, "secs": round(abs(skew)), "window": window}
     if abs(skew) > window / 2:
-        return Check("time_skew", "fail", t.SKEW_BAD.format(skew=skew, window=window), t.SKEW_FIX)
+        return Check("time_skew", "fail", t.SKEW_BAD.format(**shown), t.SKEW_FIX)
     if abs(skew) > SKEW_QUIET_S:
-        return Check("time_skew", "warn", t.SKEW_WARN.format(skew=skew, window=window), t.SKEW_FIX)
-    return Check("time_skew", "pass", t.SKEW_OK.format(skew=skew))
+        return Check("time_skew", "warn", t.SKEW_WARN.format(**shown), t.SKEW_FIX)
+    if round(abs(skew)) == 0:
+        return Check("time_skew", "pass", t.SKEW_SAME)
+    return Check("time_skew", "pass", t.SKEW_OK.format(**shown))
 
 
 def callback_url(public_url: str) -> str:

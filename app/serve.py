@@ -1,8 +1,12 @@
 """Run the app under uvicorn (httptools + uvloop).
 
-One worker by default. Several workers need REDIS_URL: dedupe keys, per-user locks and rate
-limits must be shared between processes, and in-process state is not. Each worker process
-builds its own services from the same configuration (config.yaml / BOT_CONFIG + environment).
+One worker by default. Several workers share dedupe keys, per-user locks, rate limits and
+conversations through the state store: Redis when REDIS_URL is set, else the SQLite state file
+(data_dir/state.db), which every process on this machine opens. Each worker process builds its own
+services from the same configuration (config.yaml / BOT_CONFIG + environment).
+
+The schema is migrated once, here, before any worker starts, under the database's migration lock
+(so two servers started together cannot race either); workers never migrate.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from bot.processor import PENDING
 from bot.web.app import create_app
 
 if TYPE_CHECKING:
@@ -31,11 +36,11 @@ log = logging.getLogger(__name__)
 StartHook = Callable[["Services"], "Callable[[], None] | None"]
 
 
-def build_app(settings: Settings, hooks: Iterable[StartHook] = ()) -> Starlette:
+def build_app(settings: Settings, hooks: Iterable[StartHook] = (), *, migrate: bool = True) -> Starlette:
     """Services + app for this process; services are closed (message log flushed) at shutdown."""
     from app.services import build_services
 
-    services = build_services(settings)
+    services = build_services(settings, migrate=migrate)
     stops: list[Callable[[], None]] = []
 
     def start() -> None:
@@ -72,7 +77,33 @@ def worker_app() -> Starlette:
     names = [h for h in os.environ.get(HOOKS_ENV, "").split(",") if h]
     settings = load_settings()
     configure_logging(settings.log_level, settings.log_format)  # a spawned worker starts unconfigured
-    return build_app(settings, [_resolve(h) for h in names])
+    return build_app(settings, [_resolve(h) for h in names], migrate=False)
+
+
+def prepare(settings: Settings) -> None:
+    """Once per server, before any worker: migrate under the lock, settle what dead processes left.
+
+    No worker of this server runs yet, so a dedupe claim still marked pending in the local state file
+    belongs to a process that died mid-message (kill -9): it is dropped, so WeCom's retry runs the
+    message again instead of waiting on a claim nobody will finish.
+    """
+    from bot.db.database import Database
+    from bot.state import build_state_store
+
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+    finally:
+        db.dispose()
+    if not settings.redis_url:
+        state = build_state_store(settings)
+        try:
+            dropped = state.drop_pending("dedupe:", PENDING)  # type: ignore[attr-defined]
+            if dropped:
+                log.warning("%d messages were mid-processing when the last server stopped; retries will rerun them",
+                            dropped)
+        finally:
+            state.close()
 
 
 def serve(settings: Settings, host: str, port: int, workers: int = 1, *,
@@ -87,9 +118,6 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1, *,
     if workers < 1:
         print("serve: --workers must be at least 1", file=sys.stderr)
         return 2
-    if workers > 1 and not settings.redis_url:
-        print("serve: --workers > 1 needs REDIS_URL (dedupe and locks must be shared)", file=sys.stderr)
-        return 2
     common = {
         "host": host,
         "port": port,
@@ -102,12 +130,13 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1, *,
         "server_header": False,
         "proxy_headers": False,  # X-Forwarded-For is judged by console.security against trusted_proxies
     }
-    if workers == 1:
-        uvicorn.run(build_app(settings, [_resolve(h) for h in hooks]), **common)
-        return 0
-    if any(callable(h) for h in hooks):
+    if any(callable(h) for h in hooks) and workers > 1:
         print("serve: with --workers > 1, hooks must be 'module:function' strings", file=sys.stderr)
         return 2
+    prepare(settings)
+    if workers == 1:
+        uvicorn.run(build_app(settings, [_resolve(h) for h in hooks], migrate=False), **common)
+        return 0
     os.environ[HOOKS_ENV] = ",".join(hooks)  # type: ignore[arg-type]
     uvicorn.run("app.serve:worker_app", factory=True, workers=workers, **common)
     return 0

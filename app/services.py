@@ -38,14 +38,18 @@ def build_services(
     migrate: bool = True,
 ) -> Services:
     """Database (migrated on first run), state store, sender, dispatcher and processor."""
+    from bot import redact
     from bot.wecom.sender import build_sender
     from handlers import build_root_router
+
+    redact.register(secret_values(settings))
+    redact.install()
 
     if db is None:
         db = Database(settings.database_url)
         if migrate:
             db.upgrade()
-    state = state or build_state_store(settings.redis_url)
+    state = state or build_state_store(settings)
     redis_client = getattr(state, "client", None)
     services = Services(
         settings=settings,
@@ -91,3 +95,18 @@ def warm_up(services: Services) -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
+
+
+def secret_values(settings: Settings) -> list[str | None]:
+    """Every secret the settings hold, for bot.redact to mask wherever it appears."""
+    from sqlalchemy.engine import make_url
+
+    w = settings.wecom
+    values: list[str | None] = [w.secret, w.token, w.aes_key, settings.admin_password,
+                                getattr(settings, "metrics_token", None)]
+    for url in (settings.database_url, settings.redis_url):
+        try:
+            values.append(make_url(url).password if url else None)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - an odd URL simply has no password to mask
+            continue
+    return values

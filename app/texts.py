@@ -8,3 +8,4 @@ RESTORE_DONE = "已从 {file} 恢复（备份于 {created_at}）：{rows}。请�
 RESTORE_FAILED = "恢复失败：{error}"
 RESTORE_MISSING = "恢复失败：找不到备份文件 {file}"
 ROWS = "报送 {reports} 条，人员 {people} 人，任务 {tasks} 项，照片 {report_photos} 张"
+DB_UNREACHABLE = "数据库无法使用（请检查 DATABASE_URL 设置：{url}）：{reason}"

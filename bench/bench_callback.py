@@ -145,7 +145,8 @@ class Server:
 
     def env(self) -> dict[str, str]:
         config = self.tmp / "config.yaml"
-        config.write_text("log_level: WARNING\nrate_limit_per_minute: 1000000\n", encoding="utf-8")
+        config.write_text(f"log_level: WARNING\nrate_limit_per_minute: 1000000\ndata_dir: {self.tmp / 'data'}\n",
+                          encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("WECOM_", "DATABASE_URL", "REDIS_URL"))}
         env.update(BOT_CONFIG=str(config), WECOM_TOKEN=TOKEN, WECOM_AES_KEY=AES_KEY, WECOM_CORP_ID=CORP,
                    WECOM_AGENT_ID="1000002", PYTHONPATH=str(ROOT))

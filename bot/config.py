@@ -36,6 +36,8 @@ class WeComSettings:
     api_base: str = WECOM_DEFAULT_API_BASE
     timestamp_window_s: int = 300
     max_body_bytes: int = 64 * 1024
+    body_timeout_s: float = 5.0  # a callback body must arrive within this (slow uploads are cut off)
+    max_body_reads: int = 64  # bodies read at once; more concurrent slow uploads are refused (503)
     reply_budget_s: float = 1.0
     http_timeout_s: float = 5.0
     cards: str = "auto"  # auto | on | off: template cards with buttons, see bot/wecom/card_delivery.py
@@ -235,6 +237,8 @@ def _validate(s: Settings) -> None:
         raise ConfigError("port: must be between 1 and 65535")
     if w.timestamp_window_s <= 0:
         raise ConfigError("wecom.timestamp_window_s: must be positive")
+    if w.body_timeout_s <= 0 or w.max_body_reads < 1:
+        raise ConfigError("wecom.body_timeout_s and wecom.max_body_reads: must be positive")
     if w.max_body_bytes < 1024:
         raise ConfigError("wecom.max_body_bytes: must be at least 1024")
     r = s.reminders

@@ -153,12 +153,15 @@ class Conversation:
 class HandlerContext:
     """The thin per-message view handlers see."""
 
-    def __init__(self, services: Services, msg: IncomingMessage, *, conversation: str | None | object = UNREAD) -> None:
+    def __init__(self, services: Services, msg: IncomingMessage, *, conversation: str | None | object = UNREAD,
+                 state: StateStore | None = None) -> None:
         self.services = services
         self.msg = msg
         self.user = msg.user
         self.route: str | None = None
-        self.conversation = Conversation(services.state, msg.user, services.settings.conversation_ttl_s, conversation)
+        # The processor passes a BufferedState: plain writes are applied when the message finishes.
+        self._state: StateStore = state if state is not None else services.state
+        self.conversation = Conversation(self._state, msg.user, services.settings.conversation_ttl_s, conversation)
         self._person: Person | None = None
         self._person_loaded = False
 
@@ -172,7 +175,7 @@ class HandlerContext:
 
     @property
     def state(self) -> StateStore:
-        return self.services.state
+        return self._state
 
     @property
     def sender(self) -> Sender:

@@ -34,8 +34,19 @@ BACKUPS = Counter("ztbot_backups", "Scheduled backups by outcome (ok, failed)", 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
+_children: dict[tuple[int, str], Any] = {}  # labelled children, looked up once (labels() takes a lock)
+
+
+def _child(metric: Counter, value: str) -> Any:
+    key = (id(metric), value)
+    child = _children.get(key)
+    if child is None:
+        child = _children.setdefault(key, metric.labels(value))
+    return child
+
+
 def callback(outcome: str) -> None:
-    CALLBACKS.labels(outcome).inc()
+    _child(CALLBACKS, outcome).inc()
 
 
 def answer(result: Any) -> None:
@@ -46,11 +57,11 @@ def answer(result: Any) -> None:
         band = "did_you_mean"
     else:
         band = "declined"
-    ANSWERS.labels(band).inc()
+    _child(ANSWERS, band).inc()
 
 
 def report(outcome: str) -> None:
-    REPORTS.labels(outcome).inc()
+    _child(REPORTS, outcome).inc()
 
 
 def reminders(counts: dict[str, int]) -> None:

@@ -24,8 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from bot import texts
-from bot.context import UNREAD, Conversation, HandlerContext
+from bot.context import UNREAD, HandlerContext
 from bot.state.base import LockTimeout, MessageStart, StateUnavailable
+from bot.state.buffered import BufferedState
 from bot.state.memory import MemoryStateStore
 
 if TYPE_CHECKING:
@@ -42,22 +43,35 @@ _NOT_INLINE = object()  # the route must run on a worker thread
 
 
 class _Job:
-    """Hand-off between the waiting request and the worker: decides passive vs. API reply once."""
+    """Hand-off between the waiting request and the worker: decides passive vs. API reply once.
+
+    `decide` fixes the outcome, `release` wakes the waiter; between the two the processor stores
+    the outcome, so a reply never reaches WeCom before a restart would remember it (kill -9).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._done = threading.Event()
+        self._decided = False
         self.on_done: Callable[[], None] | None = None
         self.reply: str | None = None
         self.gave_up = False
 
-    def finish(self, reply: str | None) -> str:
+    def decide(self, reply: str | None) -> str:
+        """Fix the reply; "api" if the waiter already gave up (the reply must be sent), else "passive"."""
         with self._lock:
             self.reply = reply
-            self._done.set()
-            via = "api" if self.gave_up else "passive"
+            self._decided = True
+            return "api" if self.gave_up else "passive"
+
+    def release(self) -> None:
+        self._done.set()
         if self.on_done is not None:
             self.on_done()
+
+    def finish(self, reply: str | None) -> str:
+        via = self.decide(reply)
+        self.release()
         return via
 
     def wait(self, budget_s: float | None) -> tuple[bool, str | None]:
@@ -65,9 +79,9 @@ class _Job:
         return self.outcome()
 
     def outcome(self) -> tuple[bool, str | None]:
-        """(True, reply) if finished; otherwise gives up so the worker will use the send API."""
+        """(True, reply) if decided; otherwise gives up so the worker will use the send API."""
         with self._lock:
-            if self._done.is_set():
+            if self._decided:
                 return True, self.reply
             self.gave_up = True
             return False, None
@@ -82,7 +96,6 @@ class MessageProcessor:
         self._ttl = s.dedupe_ttl_s
         self._budget = s.wecom.reply_budget_s
         self._limit = s.rate_limit_per_minute
-        self._inline = isinstance(services.state, MemoryStateStore)
 
     def process(self, msg: IncomingMessage, *, budget_s: float | None | bool = True) -> str | None:
         """Handle one delivery; returns the passive reply text, or None for an empty answer.
@@ -96,25 +109,58 @@ class MessageProcessor:
         return reply if done else None
 
     async def process_async(self, msg: IncomingMessage) -> str | None:
-        """The same for an asyncio server. With in-process state, a message whose route is marked
-        inline (no blocking I/O: help, questions) is handled on the event loop itself; everything
-        else takes one hop to a worker thread, and the event loop never blocks on I/O."""
+        """The same for an asyncio server. With a local state store (the SQLite file, memory) a message
+        whose route is marked inline (no blocking I/O: help, questions) is handled on the event loop
+        itself, its begin and finish awaited there (SQLite: on the store's writer thread, so the loop
+        serves other requests meanwhile); everything else takes one hop to a worker thread."""
         job = _Job()
-        if self._inline:
-            begun = self._begin(msg)
+        if self.services.state.local:
+            begun = await self._begin_async(msg)
             if begun is None:
                 return await self._wait_async(job, self._degraded, msg, job)
             start = begun
             if start.claimed and start.lock_token is not None:
-                ctx = HandlerContext(self.services, msg, conversation=start.conversation)
+                ctx = self._context(msg, start.conversation)
                 found = self._resolve_inline(msg, ctx, start.rate_count)
                 if found is not _NOT_INLINE:
                     reply = self._handle(msg, start.rate_count, ctx, found)
-                    self._finish(msg, job, start.lock_token, reply)
+                    await self._finish_inline(msg, start.lock_token, reply, ctx)
                     return reply
                 return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, ctx)
             return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, None)
         return await self._wait_async(job, self._run, msg, job, self._budget)
+
+    def _context(self, msg: IncomingMessage, conversation: str | None | object) -> HandlerContext:
+        """The handler's context; its plain state writes are held and applied by finish_message."""
+        return HandlerContext(self.services, msg, conversation=conversation, state=BufferedState(self.services.state))
+
+    async def _finish_inline(self, msg: IncomingMessage, token: str, reply: str | None, ctx: HandlerContext) -> None:
+        """_finish for a message handled on the event loop: nobody can have given up on it yet."""
+        self.message_log.record(msg, reply)
+        sets, deletes = self._held(ctx)
+        try:
+            await self.services.state.finish_message_async(
+                "dedupe:" + msg.dedupe_key,
+                json.dumps({"r": reply, "via": "passive", "card": self._card(reply)}, ensure_ascii=False),
+                self._ttl, "user:" + msg.user, token, sets, deletes)
+        except StateUnavailable:
+            log.error("could not store outcome of %s", msg.dedupe_key)
+
+    @staticmethod
+    def _held(ctx: HandlerContext | None) -> tuple[dict[str, tuple[str, int | None]] | None, tuple[str, ...]]:
+        state = ctx.state if ctx is not None else None
+        return state.held() if isinstance(state, BufferedState) else (None, ())
+
+    async def _begin_async(self, msg: IncomingMessage) -> MessageStart | None:
+        """_begin for the event loop; None when the store is down."""
+        minute = int(self.services.clock.now().timestamp() // 60)
+        try:
+            return await self.services.state.begin_message_async(
+                "dedupe:" + msg.dedupe_key, PENDING, self._ttl, f"rate:{msg.user}:{minute}", 120,
+                "user:" + msg.user, LOCK_TTL_S, f"conv:{msg.user}")
+        except StateUnavailable:
+            log.error("state store unavailable; %s handled without shared state", msg.dedupe_key)
+            return None
 
     async def _wait_async(self, job: _Job, fn: Callable[..., None], *args: object) -> str | None:
         loop = asyncio.get_running_loop()
@@ -158,7 +204,8 @@ class MessageProcessor:
                 return None
             if raw is not None and raw != PENDING:
                 outcome = json.loads(raw)
-                return outcome["r"] if outcome.get("via") == "passive" else None
+                # a reply with buttons goes out as a card through the API (bot.web.app): the twin answers empty
+                return outcome["r"] if outcome.get("via") == "passive" and not outcome.get("card") else None
             if raw is None or time.monotonic() >= deadline:
                 return None
             time.sleep(0.01)
@@ -223,26 +270,33 @@ class MessageProcessor:
                 return
             ctx = None  # the conversation may have changed while we waited: read it afresh
         if ctx is None:
-            ctx = HandlerContext(self.services, msg,
-                                 conversation=start.conversation if start.lock_token is not None else UNREAD)
+            ctx = self._context(msg, start.conversation if start.lock_token is not None else UNREAD)
         reply = self._handle(msg, start.rate_count, ctx, _UNRESOLVED)
-        self._finish(msg, job, token, reply)
+        self._finish(msg, job, token, reply, ctx)
 
-    def _finish(self, msg: IncomingMessage, job: _Job, token: str, reply: str | None) -> None:
-        """Log, hand the reply over, store the outcome for retries, release the lock; send if deferred."""
+    def _finish(self, msg: IncomingMessage, job: _Job, token: str, reply: str | None,
+                ctx: HandlerContext | None = None) -> None:
+        """Log, hand the reply over, store the outcome (with the handler's held writes) and release the
+        lock in one call; send if deferred."""
         self.message_log.record(msg, reply)  # queued before the reply can reach WeCom
-        via = job.finish(reply)
+        via = job.decide(reply)
+        sets, deletes = self._held(ctx)
         try:
             self.services.state.finish_message("dedupe:" + msg.dedupe_key,
-                                               json.dumps({"r": reply, "via": via}, ensure_ascii=False),
-                                               self._ttl, "user:" + msg.user, token)
+                                               json.dumps({"r": reply, "via": via, "card": self._card(reply)},
+                                                          ensure_ascii=False),
+                                               self._ttl, "user:" + msg.user, token, sets, deletes)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
+        job.release()  # only now may the reply reach WeCom: a retry after a crash finds the outcome
         if via == "api" and reply:
             result = self.services.sender.send_text([msg.user], reply)
             if not result.ok:
                 log.error("deferred reply to %s failed: %s %s", msg.user, result.errcode, result.errmsg)
 
+    def _card(self, reply: str | None) -> bool:
+        """Will the web edge send this reply as a template card (so a twin delivery must stay silent)?"""
+        return bool(getattr(reply, "buttons", ())) and self.services.settings.wecom.cards != "off"
 
     def _forget(self, key: str) -> None:
         try:
@@ -274,10 +328,4 @@ class _ScratchContext(HandlerContext):
     """A handler context whose state store is a throwaway: for answering while Redis is down."""
 
     def __init__(self, services: Services, msg: IncomingMessage) -> None:
-        super().__init__(services, msg, conversation=None)
-        self._scratch = MemoryStateStore()
-        self.conversation = Conversation(self._scratch, msg.user, services.settings.conversation_ttl_s, None)
-
-    @property
-    def state(self) -> MemoryStateStore:
-        return self._scratch
+        super().__init__(services, msg, conversation=None, state=MemoryStateStore())

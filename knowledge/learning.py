@@ -50,7 +50,8 @@ log = logging.getLogger(__name__)
 CLAUSE, NONE = "clause", "none"
 ACTIVE, ORPHANED = "active", "orphaned"
 OFFICE_WEIGHT = 5
-SIMILAR = 88  # rapidfuzz ratio between normalised questions that counts as "the same question"
+SIMILAR = 92  # rapidfuzz ratio between normalised questions that counts as "the same question" (a
+# particle more or less, not 每月 for 每年: one changed character of ten is 90)
 REFRESH_S = 5.0
 RELINK_SIMILAR = 80  # an edited clause is still "the same" down to this ratio (same document)
 KEY_CHARS = 255

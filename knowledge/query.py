@@ -30,7 +30,7 @@ QUESTION_WORDS = frozenset(
     "怎么 怎样 怎么样 如何 咋 咋办 怎么办 咋整 怎么做 咋做 怎么弄 为什么 为啥 什么 啥 啥子 哪 哪些 哪个 哪里 "
     "哪儿 几 多少 多久 多长 多大 几个 谁 是否 要不要 需不需要 是不是 有没有 能不能 可不可以 该不该 "
     "要 需要 应该 应当 得 必须 该 可以 能 会 有 没有 做 干 搞 弄 办 算 行 吗 要求 规定 "
-    "什么时候 啥时候 何时 几时 多长时间 时候 干嘛 干吗".split()
+    "什么时候 啥时候 何时 几时 多长时间 时候 干嘛 干吗 意思 含义 指的是 指什么".split()
 )
 # Question words that carry meaning of their own in the plans (次数), so they keep their synonyms.
 _HOW_MANY = re.compile(r"^(几|多少)(次|篇|回|个|项|名|人|天|周|月|年|条|批|期|场|轮|遍|趟)$")

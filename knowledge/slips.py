@@ -21,7 +21,7 @@ from dataclasses import replace
 from functools import lru_cache
 from itertools import product
 
-from pypinyin import Style, pinyin
+from pypinyin import Style, lazy_pinyin, pinyin
 
 from knowledge.index import ClauseIndex
 from knowledge.query import CONTENT, QueryPlan, Term
@@ -66,6 +66,12 @@ def _loose(syllable: str) -> str:
             syllable = syllable[: -len(long)] + short
             break
     return syllable
+
+
+@lru_cache(maxsize=65536)
+def _reading(word: str) -> tuple[str, ...]:
+    """The usual toneless reading of a word (pypinyin's phrase-aware default)."""
+    return tuple(lazy_pinyin(word, style=Style.NORMAL, errors="ignore"))
 
 
 @lru_cache(maxsize=65536)
@@ -120,13 +126,19 @@ class SlipFixer:
     def _known(self, word: str) -> bool:
         return self.index.df(word) > 0
 
-    def _pairs(self, gram: str) -> list[str]:
-        """Corpus bigrams that sound like `gram` or differ from it by one shape-alike character."""
+    def _pairs(self, gram: str, strict: bool = False) -> list[str]:
+        """Corpus bigrams that sound like `gram` or differ from it by one shape-alike character;
+        `strict`: only those read exactly alike, tones aside (for a real word typed)."""
         sounds = self._sounds()
         out: dict[str, None] = {}
+        reading = _reading(gram) if strict else None
         for key in word_keys(gram):
             for other in sounds.get(key, ()):
-                out.setdefault(other, None)
+                if reading is None or _reading(other) == reading:
+                    out.setdefault(other, None)
+        if strict:
+            out.pop(gram, None)
+            return list(out)
         for i, ch in enumerate(gram):
             for alike in SHAPES.get(ch, ""):
                 other = gram[:i] + alike + gram[i + 1:]
@@ -136,15 +148,19 @@ class SlipFixer:
         return list(out)
 
     def variants(self, word: str) -> list[str]:
-        """Corpus words `word` may be a slip for (empty when the corpus has the word itself)."""
+        """Corpus words `word` may be a slip for (empty when the corpus has the word itself). A real
+        word of the language (工伤 for 工商, but also 家里, 城里 typed right) is only taken for a corpus
+        word read exactly the same, tones aside, in its usual reading; a non-word (统站) for any
+        near sound or shape."""
         if len(word) < 2 or not _HAN.match(word) or self._known(word):
             return []
+        strict = bool(get_tokenizer().FREQ.get(word))
         out: dict[str, None] = {}
         for i in range(len(word) - 1):
             gram = word[i:i + 2]
             if self._known(gram):
                 continue
-            for other in self._pairs(gram):
+            for other in self._pairs(gram, strict):
                 fixed = word[:i] + other + word[i + 2:]
                 if fixed != word and self._known(fixed):
                     out.setdefault(fixed, None)

@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.db.models import Person, ReminderBatch, ReminderDelivery
+from bot.redact import redact
 from scheduler.planner import MAX_ATTEMPTS, as_utc, chunked
 
 if TYPE_CHECKING:
@@ -285,7 +286,7 @@ class BatchSender:
             log.warning("reminder send to %d users: errcode %s, retry %d in %.2fs",
                         len(users), result.errcode, attempt, delay)
             self.sleep(delay)
-        error = f"{result.errcode} {result.errmsg}"[:200]
+        error = redact(f"{result.errcode} {result.errmsg}")[:200]
         log.error("reminder send to %d users failed: %s", len(users), error)
         return {u: Outcome("failed", error) for u in users}, calls
 

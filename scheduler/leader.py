@@ -99,10 +99,58 @@ class RedisLeaderLock:
         return value.decode() if isinstance(value, bytes) else value
 
 
+class StateLeaderLock:
+    """The same lease as a lock in a state store shared by this machine's processes (the SQLite file)."""
+
+    def __init__(self, state: Any, key: str, *, ttl_s: float = 60.0) -> None:
+        self.state = state
+        self.key = key
+        self.ttl_s = ttl_s
+        self._token: str | None = None
+        self._mutex = threading.Lock()
+
+    @property
+    def is_leader(self) -> bool:
+        return self._token is not None
+
+    def ensure(self) -> bool:
+        from bot.state.base import StateUnavailable
+
+        with self._mutex:
+            try:
+                if self._token is not None and not self.state.renew(self.key, self._token, self.ttl_s):
+                    log.warning("reminder scheduler: leader lease %s lost", self.key)
+                    self._token = None
+                if self._token is None:
+                    self._token = self.state.try_acquire(self.key, self.ttl_s)
+                    if self._token is not None:
+                        log.info("reminder scheduler: this process (%s) now leads", os.getpid())
+            except StateUnavailable as exc:
+                log.warning("reminder scheduler: state store unavailable, stepping down: %s", exc)
+                self._token = None
+            return self._token is not None
+
+    def release(self) -> None:
+        from bot.state.base import StateUnavailable
+
+        with self._mutex:
+            token, self._token = self._token, None
+            if token is not None:
+                try:
+                    self.state.release(self.key, token)
+                except StateUnavailable as exc:
+                    log.warning("reminder scheduler: could not release the lease (it will expire): %s", exc)
+
+
 def build_leadership(state: Any, *, ttl_s: float = 60.0) -> Leadership:
-    """A Redis lease when the state store is Redis, else the sole-process leader."""
+    """A Redis lease when the state store is Redis, a lease in the SQLite state file when several
+    processes share that, else (in-process memory) the sole-process leader."""
     client = getattr(state, "client", None)
     if client is None:
+        from bot.state.sqlite import SQLiteStateStore
+
+        if isinstance(state, SQLiteStateStore):
+            return StateLeaderLock(state, "scheduler:leader", ttl_s=ttl_s)
         return SoleLeader()
     prefix = getattr(state, "prefix", "ztbot:")
     return RedisLeaderLock(client, f"{prefix}scheduler:leader", ttl_s=ttl_s)

@@ -26,6 +26,7 @@ from bot.db.models import Base
 from bot.state.base import StateStore
 from bot.state.memory import MemoryStateStore
 from bot.state.redis import RedisStateStore
+from bot.state.sqlite import SQLiteStateStore
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -140,11 +141,17 @@ def redis_prefix() -> str:
     return f"ztbot-test:{uuid.uuid4().hex[:12]}:"
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def state(request: pytest.FixtureRequest) -> Iterator[StateStore]:
-    """The state store: in-process memory and a real Redis (isolated by a per-test key prefix)."""
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStore]:
+    """The state store: in-process memory, the SQLite state file and a real Redis (isolated by a
+    per-test key prefix)."""
     if request.param == "memory":
         yield MemoryStateStore()
+        return
+    if request.param == "sqlite":
+        store = SQLiteStateStore(tmp_path / "state.db")
+        yield store
+        store.close()
         return
     client = request.getfixturevalue("redis_client")
     store = make_redis_store(client)

@@ -126,3 +126,55 @@ def test_write_sets_and_deletes_in_one_call(state: StateStore) -> None:
     state.write({"a": ({"n": 1}, 60), "b": (["二"], None)}, deletes=("gone",))
     assert state.get_json("a") == {"n": 1} and state.get_json("b") == ["二"]
     assert state.get("gone") is None
+
+
+def test_lock_renew_only_by_its_holder(state: StateStore) -> None:
+    token = state.try_acquire("lease", 1)
+    assert token is not None
+    assert state.renew("lease", token, 5) is True
+    assert state.renew("lease", "someone-else", 5) is False
+    time.sleep(1.2)  # the first TTL has passed; the renewal keeps the lock held
+    assert state.try_acquire("lease", 1) is None
+    state.release("lease", token)
+    assert state.try_acquire("lease", 1) is not None
+
+
+def test_begin_and_finish_message(state: StateStore) -> None:
+    state.set("conv:u1", '{"kind":"report"}', 60)
+    first = state.begin_message("dedupe:m1", "pending", 60, "rate:u1", 60, "user:u1", 5, "conv:u1")
+    assert first.claimed and first.rate_count == 1 and first.lock_token and first.conversation == '{"kind":"report"}'
+    assert state.begin_message("dedupe:m1", "pending", 60, "rate:u1", 60, "user:u1", 5, "conv:u1").claimed is False
+    second = state.begin_message("dedupe:m2", "pending", 60, "rate:u1", 60, "user:u1", 5, "conv:u1")
+    assert second.claimed and second.rate_count == 2 and second.lock_token is None  # u1's lock is still held
+    state.finish_message("dedupe:m1", '{"r":"ok"}', 60, "user:u1", first.lock_token)
+    assert state.get("dedupe:m1") == '{"r":"ok"}'
+    assert state.try_acquire("user:u1", 5) is not None
+
+
+def test_finish_message_applies_the_handlers_writes(state: StateStore) -> None:
+    state.set("choices:u1", "old", 60)
+    start = state.begin_message("dedupe:m3", "pending", 60, "rate:u3", 60, "user:u3", 5, "conv:u3")
+    assert start.lock_token is not None
+    state.finish_message("dedupe:m3", '{"r":"ok"}', 60, "user:u3", start.lock_token,
+                         sets={"conv:u3": ('{"kind":"report"}', 1), "last:u3": ('{"n":1}', None)},
+                         deletes=("choices:u1",))
+    assert state.get("conv:u3") == '{"kind":"report"}' and state.get("last:u3") == '{"n":1}'
+    assert state.get("choices:u1") is None and state.get("dedupe:m3") == '{"r":"ok"}'
+    assert state.try_acquire("user:u3", 5) is not None
+    time.sleep(1.2)
+    assert state.get("conv:u3") is None and state.get("last:u3") == '{"n":1}'  # each write keeps its own TTL
+
+
+def test_async_begin_and_finish(state: StateStore) -> None:
+    import asyncio
+
+    async def both() -> tuple[object, object]:
+        start = await state.begin_message_async("dedupe:m4", "pending", 60, "rate:u4", 60, "user:u4", 5, "conv:u4")
+        await state.finish_message_async("dedupe:m4", "done", 60, "user:u4", start.lock_token,
+                                         sets={"conv:u4": ('{"kind":"x"}', 60)})
+        again = await state.begin_message_async("dedupe:m4", "pending", 60, "rate:u4", 60, "user:u4", 5, "conv:u4")
+        return start, again
+
+    start, again = asyncio.run(both())
+    assert start.claimed and start.lock_token and not again.claimed
+    assert state.get("dedupe:m4") == "done" and state.get("conv:u4") == '{"kind":"x"}'

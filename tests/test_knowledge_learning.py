@@ -96,29 +96,38 @@ def _plan(folder: Path, clause: str) -> Path:
     return folder
 
 
-def test_links_follow_an_edited_clause_and_are_dropped_with_a_note(services, tmp_path: Path) -> None:
-    from knowledge.retriever import Retriever
+def test_links_follow_an_edited_clause_and_are_dropped_with_a_note(db, clock, tmp_path: Path) -> None:
+    from app.services import build_services
+    from bot.state import MemoryStateStore
+    from bot.testing.chat import ChatDriver
+    from bot.wecom.sender import LogSender
+    from tests.conftest import make_settings
 
     corpus = _plan(tmp_path / "plans", "网格长每月入户走访不少于两次。")
-    retriever = Retriever(corpus)
-    retriever.attach_learning(LinkStore(services.db))
-    question = "片儿上的负责人多久上门一趟"
-    clause = next(c for c in retriever.clauses if "网格长" in c.text)
-    retriever.learning.vote(question, clause.doc, clause.text, +1)
-    assert retriever.search(question).hits[0].text == clause.text
-    _plan(corpus, "网格长每月入户走访不少于三次。")  # the office edits the plan
-    retriever.reload()
-    result = retriever.search(question)
-    assert result.answered and "不少于三次" in result.hits[0].text
-    with services.db.session() as session:
-        row = session.scalars(select(AnswerLink)).one()
-    assert "不少于三次" in row.clause_text and row.note.startswith("relinked")
-    (corpus / "grid.txt").write_text("网格工作细则\n一、台账\n1.建立困难群众台账并动态更新。\n", encoding="utf-8")
-    retriever.reload()
-    assert not retriever.search(question).learned
-    with services.db.session() as session:
-        row = session.scalars(select(AnswerLink)).one()
-    assert row.status == ORPHANED and "no longer in" in row.note
+    settings = make_settings(tmp_path, knowledge={"corpus_dir": str(corpus)})
+    services = build_services(settings, clock=clock, sender=LogSender(), db=db, state=MemoryStateStore())
+    try:
+        chat = ChatDriver(services)
+        question = "管网格的人多久走访一次"
+        first = chat.send("liaison1", question)
+        assert isinstance(first, Reply) and first.kind == "did_you_mean"
+        n = next(i for i, line in enumerate(_numbered(first), 1) if "网格长" in line)
+        chat.send("liaison1", str(n))  # taught: question -> the 网格长 clause
+        assert chat.send("liaison2", question).startswith("1.网格长每月入户走访不少于两次")
+        _plan(corpus, "网格长每月入户走访不少于三次。")  # the office edits the plan
+        services.retriever.reload()
+        assert chat.send("liaison2", question).startswith("1.网格长每月入户走访不少于三次")
+        with db.session() as session:
+            row = session.scalars(select(AnswerLink)).one()
+        assert "不少于三次" in row.clause_text and row.note.startswith("relinked")
+        (corpus / "grid.txt").write_text("网格工作细则\n一、台账\n1.建立困难群众台账并动态更新。\n", encoding="utf-8")
+        services.retriever.reload()
+        assert not services.retriever.search(question).learned
+        with db.session() as session:
+            row = session.scalars(select(AnswerLink)).one()
+        assert row.status == ORPHANED and "no longer in" in row.note
+    finally:
+        services.close()
 
 
 def test_explain_shows_the_ranking_the_evidence_and_the_outcome(chat, services) -> None:
@@ -136,3 +145,11 @@ def test_explain_shows_the_ranking_the_evidence_and_the_outcome(chat, services) 
     chat.send("liaison1", UNSURE)
     chat.send("liaison1", "1")
     assert retriever.explain(UNSURE)["learned"] == "answer"
+
+
+def test_a_different_question_is_not_taken_for_a_taught_one(services) -> None:
+    store = LinkStore(services.db)
+    clause = services.retriever.clauses[3]
+    store.vote("统战信息每月报几篇", clause.doc, clause.text, +1)
+    assert store.lookup("统战信息每月报几篇呀")  # the same question, a particle more
+    assert not store.lookup("统战信息每年报几篇")  # one word changed: another question

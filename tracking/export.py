@@ -11,6 +11,17 @@ from zoneinfo import ZoneInfo
 from bot.db.models import Report
 from tracking import texts
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def neutralise(value: object) -> object:
+    """OWASP CSV-injection advice: a text cell that a spreadsheet would read as a formula (starting
+    with = + - @, a tab or CR; full-width forms too, which some spreadsheets fold) gets a leading
+    single quote, so it shows as typed and is never evaluated. Numbers and dates are untouched."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
 
 class ExportError(ValueError):
     """The file's ending is neither .xlsx nor .csv."""
@@ -56,7 +67,7 @@ def write_export(path: Path, rows: list[list[object]],
         with open(path, "w", encoding="utf-8-sig", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(texts.EXPORT_HEADERS)
-            writer.writerows(rows)
+            writer.writerows([neutralise(v) for v in row] for row in rows)
         return
     if suffix == ".xlsx":
         from openpyxl import Workbook
@@ -71,7 +82,7 @@ def write_export(path: Path, rows: list[list[object]],
             cell.font = Font(bold=True)
         headers = list(texts.EXPORT_HEADERS)
         for row in rows:
-            ws.append([_cell_value(headers[i] if i < len(headers) else "", v) for i, v in enumerate(row)])
+            ws.append([neutralise(_cell_value(headers[i] if i < len(headers) else "", v)) for i, v in enumerate(row)])
         for i, header in enumerate(headers, 1):
             fmt = {**DATE_COLUMNS, **DATETIME_COLUMNS}.get(header)
             if fmt:
@@ -87,7 +98,7 @@ def write_export(path: Path, rows: list[list[object]],
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
             for prow in progress[1]:
-                sheet.append(list(prow))
+                sheet.append([neutralise(v) for v in prow])
             for i in range(1, len(progress[0]) + 1):
                 sheet.column_dimensions[get_column_letter(i)].width = 16
             sheet.freeze_panes = "A2"

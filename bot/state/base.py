@@ -38,6 +38,8 @@ class MessageStart:
 class StateStore(ABC):
     """Small key-value store with TTLs, atomic claim, counters and locks."""
 
+    local = False  # True when calls never wait on the network, so they may run on the event loop
+
     @abstractmethod
     def claim(self, key: str, value: str, ttl_s: int) -> bool:
         """Set `key` only if absent (atomic across processes); True if this caller set it."""
@@ -98,10 +100,31 @@ class StateStore(ABC):
         conv = self.get(conv_key) if token is not None else None
         return MessageStart(True, count, token, conv)
 
-    def finish_message(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str, token: str) -> None:
-        """Store a delivery's outcome and release the user's lock."""
+    def finish_message(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str, token: str,
+                       sets: dict[str, tuple[str, int | None]] | None = None, deletes: tuple[str, ...] = ()) -> None:
+        """Apply the handler's state writes (raw values with TTLs, deletes), store the delivery's outcome,
+        release the user's lock: one call, so a shared backend does it in one round trip."""
+        for key, (value, ttl) in (sets or {}).items():
+            self.set(key, value, ttl)
+        for key in deletes:
+            self.delete(key)
         self.set(dedupe_key, outcome, dedupe_ttl_s)
         self.release(lock_key, token)
+
+    async def begin_message_async(self, dedupe_key: str, pending: str, dedupe_ttl_s: int, rate_key: str,
+                                  rate_ttl_s: int, lock_key: str, lock_ttl_s: float, conv_key: str) -> MessageStart:
+        """`begin_message` for the event loop; a local store that never blocks long may just call it."""
+        return self.begin_message(dedupe_key, pending, dedupe_ttl_s, rate_key, rate_ttl_s, lock_key, lock_ttl_s,
+                                  conv_key)
+
+    async def finish_message_async(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str,
+                                   token: str, sets: dict[str, tuple[str, int | None]] | None = None,
+                                   deletes: tuple[str, ...] = ()) -> None:
+        self.finish_message(dedupe_key, outcome, dedupe_ttl_s, lock_key, token, sets, deletes)
+
+    def renew(self, key: str, token: str, timeout_s: float) -> bool:
+        """Extend a lock `token` still holds to `timeout_s` from now; False if it was lost."""
+        raise NotImplementedError
 
     @abstractmethod
     def ping(self) -> bool: ...

@@ -24,14 +24,26 @@ if redis.call('SET', KEYS[3], ARGV[4], 'NX', 'PX', ARGV[5]) then
 end
 return {1, n, 0, false}
 """
-# KEYS: dedupe, lock. ARGV: outcome, ttl s, token.
+# KEYS: dedupe, lock, then the handler's set keys, then its delete keys.
+# ARGV: outcome, ttl s, token, number of sets, then a value and a ttl in s (0: none) per set.
 _FINISH = """
+local n = tonumber(ARGV[4])
+for i = 1, n do
+  local ttl = tonumber(ARGV[4 + 2 * i])
+  if ttl > 0 then redis.call('SET', KEYS[2 + i], ARGV[3 + 2 * i], 'EX', ttl)
+  else redis.call('SET', KEYS[2 + i], ARGV[3 + 2 * i]) end
+end
+for i = 3 + n, #KEYS do redis.call('DEL', KEYS[i]) end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 if redis.call('GET', KEYS[2]) == ARGV[3] then redis.call('DEL', KEYS[2]) end
 return 1
 """
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
 
@@ -45,6 +57,7 @@ class RedisStateStore(StateStore):
         self._begin = client.register_script(_BEGIN)
         self._finish = client.register_script(_FINISH)
         self._release = client.register_script(_RELEASE)
+        self._renew = client.register_script(_RENEW)
 
     @classmethod
     def from_url(cls, url: str, prefix: str = PREFIX) -> RedisStateStore:
@@ -129,9 +142,23 @@ class RedisStateStore(StateStore):
             return MessageStart(claimed=False)
         return MessageStart(True, int(count), token if locked else None, conv)
 
-    def finish_message(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str, token: str) -> None:
+    def finish_message(self, dedupe_key: str, outcome: str, dedupe_ttl_s: int, lock_key: str, token: str,
+                       sets: dict[str, tuple[str, int | None]] | None = None, deletes: tuple[str, ...] = ()) -> None:
+        """One script: the handler's writes, the outcome and the lock release in one round trip."""
+        sets = sets or {}
+        keys = [self._k(dedupe_key), self._k("lock:" + lock_key), *(self._k(k) for k in sets),
+                *(self._k(k) for k in deletes)]
+        args: list[object] = [outcome, dedupe_ttl_s, token, len(sets)]
+        for value, ttl in sets.values():
+            args += [value, int(ttl or 0)]
         try:
-            self._finish(keys=[self._k(dedupe_key), self._k("lock:" + lock_key)], args=[outcome, dedupe_ttl_s, token])
+            self._finish(keys=keys, args=args)
+        except RedisError as exc:
+            raise StateUnavailable(str(exc)) from exc
+
+    def renew(self, key: str, token: str, timeout_s: float) -> bool:
+        try:
+            return bool(self._renew(keys=[self._k("lock:" + key)], args=[token, max(1, int(timeout_s * 1000))]))
         except RedisError as exc:
             raise StateUnavailable(str(exc)) from exc
 

@@ -38,8 +38,37 @@ STATUS = {MalformedCallback: 400, BadSignature: 403, StaleTimestamp: 403, WrongC
 XML = "application/xml; charset=utf-8"
 
 
+HEALTH_TIMEOUT_S = 1.0  # /healthz answers within this even when the database is frozen
+
+
 class _TooLarge(Exception):
     pass
+
+
+class _TooSlow(Exception):
+    pass
+
+
+class BodyReadGate:
+    """Bounds slow uploads: each body must arrive within `timeout_s`, and at most `max_reading`
+    bodies are read at once; beyond that a callback is refused (503) at once instead of holding
+    one more connection open. WeCom's bodies are a few KB and arrive in one packet."""
+
+    def __init__(self, timeout_s: float, max_reading: int) -> None:
+        self.timeout_s, self.max_reading = timeout_s, max_reading
+        self.reading = 0
+
+    async def read(self, request: Request, limit: int) -> bytes:
+        if self.reading >= self.max_reading:
+            raise _TooSlow("too many bodies being read")
+        self.reading += 1
+        try:
+            with anyio.fail_after(self.timeout_s):
+                return await _read_body(request, limit)
+        except TimeoutError:
+            raise _TooSlow(f"body not received within {self.timeout_s}s") from None
+        finally:
+            self.reading -= 1
 
 
 def _refuse(exc: CallbackError, request: Request) -> Response:
@@ -80,6 +109,7 @@ class CallbackEndpoint:
             log.warning("WECOM_CORP_ID/WECOM_TOKEN/WECOM_AES_KEY not all set: /wecom/callback answers 503")
         processor = services.processor
         self._process_async = getattr(processor, "process_async", None)
+        self.gate = BodyReadGate(w.body_timeout_s, w.max_body_reads)
 
     async def _process(self, msg: IncomingMessage) -> str | None:
         if self._process_async is not None:
@@ -107,7 +137,12 @@ class CallbackEndpoint:
             metrics.callback("unconfigured")
             return PlainTextResponse("callback not configured", status_code=503)
         try:
-            body = await _read_body(request, self.max_body)
+            body = await self.gate.read(request, self.max_body)
+        except _TooSlow as exc:
+            log.warning("callback refused: %s", exc)
+            metrics.callback("refused_slow")
+            return PlainTextResponse("request timeout", status_code=408 if "within" in str(exc) else 503,
+                                     headers={"Connection": "close"})
         except _TooLarge:
             log.warning("callback refused 413: body over %d bytes", self.max_body)
             metrics.callback("refused_413")
@@ -159,8 +194,10 @@ def create_app(services: Services, *, extra_routes: Iterable[BaseRoute] = (),
     """The ASGI app for one process: callback and health, plus the routes the wiring adds (the console)."""
     callback = CallbackEndpoint(services)
 
+    health = _HealthCheck(services)
+
     async def healthz(request: Request) -> Response:
-        report = await anyio.to_thread.run_sync(services.health)
+        report = await health.report()
         return JSONResponse(report, status_code=200 if report.get("status") == "ok" else 503)
 
     routes: list[BaseRoute] = [
@@ -183,3 +220,36 @@ def create_app(services: Services, *, extra_routes: Iterable[BaseRoute] = (),
                 await anyio.to_thread.run_sync(hook)
 
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+class _HealthCheck:
+    """services.health() with a deadline: a frozen database answers 503 within HEALTH_TIMEOUT_S.
+
+    Only one check runs at a time; while one is stuck, later requests answer "timeout" at once
+    instead of piling more threads onto the frozen connection.
+    """
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._running = False
+
+    async def report(self) -> dict[str, object]:
+        timeout = {"status": "degraded", "db": "timeout", "redis": "unknown"}
+        if self._running:
+            return timeout
+        self._running = True
+        result: dict[str, object] | None = None
+
+        def run() -> None:
+            nonlocal result
+            try:
+                result = self.services.health()
+            finally:
+                self._running = False
+
+        with anyio.move_on_after(HEALTH_TIMEOUT_S):
+            await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        if result is None:
+            log.warning("health check did not finish within %.1fs", HEALTH_TIMEOUT_S)
+            return timeout
+        return result

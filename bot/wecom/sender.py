@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 import requests
+from redis.exceptions import RedisError
 from requests.adapters import HTTPAdapter
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session.memorystorage import MemoryStorage
 from wechatpy.session.redisstorage import RedisStorage
 
+from bot.redact import redact
 from bot.wecom.limits import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from bot.wecom.textsplit import TEXT_LIMIT_BYTES, split_by_bytes, truncate_bytes
 
@@ -142,12 +144,47 @@ class _Client(WeChatClient):
             return self.fetch_access_token()["access_token"]
 
 
+class _SharedTokenStorage(MemoryStorage):
+    """The access token kept in Redis (shared by every process) and in this process: while Redis is
+    down or stalled the local copy serves, so the bot can still tell users through the send API."""
+
+    def __init__(self, shared: RedisStorage) -> None:
+        super().__init__()
+        self.shared = shared
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            value = self.shared.get(key, None)
+        except RedisError:
+            return super().get(key, default)
+        return default if value is None else value
+
+    def set(self, key: str, value: Any, ttl: int | None = None) -> None:
+        super().set(key, value, ttl)
+        try:
+            self.shared.set(key, value, ttl)
+        except RedisError:
+            log.warning("WeCom token kept in this process only: Redis unavailable")
+
+    def delete(self, key: str) -> None:
+        super().delete(key)
+        try:
+            self.shared.delete(key)
+        except RedisError:
+            pass
+
+
 @dataclass
 class _Answer:
     errcode: int
     errmsg: str
     data: dict[str, Any] = field(default_factory=dict)
     response: requests.Response | None = None
+
+    def __post_init__(self) -> None:
+        # requests' exception text carries the URL, access_token included: it must never reach a
+        # log line, a SendResult or a stored row (reminder_deliveries.error quotes it to the office).
+        self.errmsg = redact(self.errmsg)
 
 
 class WeComSender:
@@ -156,7 +193,8 @@ class WeComSender:
     def __init__(self, corp_id: str, secret: str, agent_id: int, *, api_base: str, timeout_s: float = 5.0,
                  connect_timeout_s: float = 3.05, redis_client: Any = None,
                  limiter: RateLimiter | None = None) -> None:
-        session = RedisStorage(redis_client, prefix="ztbot:wecom") if redis_client is not None else MemoryStorage()
+        session = (_SharedTokenStorage(RedisStorage(redis_client, prefix="ztbot:wecom"))
+                   if redis_client is not None else MemoryStorage())
         self.agent_id = int(agent_id)
         if limiter is None:
             limiter = RedisRateLimiter(redis_client) if redis_client is not None else MemoryRateLimiter()
