@@ -272,6 +272,28 @@ def test_link_unanswered_question_to_a_clause_then_the_bot_answers_it(page, offi
     assert page.locator("section.question-group", has_text=question).locator("p.taught").count() == 1
 
 
+def test_add_a_synonym_from_the_hit_test_changes_the_answer_and_survives_a_restart(page, office) -> None:
+    from app.services import _load_retriever
+
+    services, _ = office
+    word = {"phone": "小作文", "desktop": "红榜稿"}[page.width_name]
+    question = f"{word}每个月要交几篇"
+    sign_in(page)
+    page.goto("/admin/knowledge/test?q=" + question)
+    assert texts.HIT_DECISION["answer"] not in page.inner_text("#decision")
+    page.fill("form.synonym input[name=word]", word)
+    page.fill("form.synonym input[name=equivalents]", "动态信息")
+    page.click("form.synonym button")
+    assert word in flash(page) and "立即生效" in flash(page)
+    assert texts.HIT_DECISION["answer"] in page.inner_text("#decision")  # back on the same question
+    assert services.retriever.search(question).answered
+    assert _load_retriever(services.settings).search(question).answered  # kept in data/synonyms.yaml
+    page.fill("form.synonym input[name=word]", "坏 词")
+    page.fill("form.synonym input[name=equivalents]", "动态信息")
+    page.click("form.synonym button")
+    assert "不能添加" in flash(page)
+
+
 def test_remind_behind_now_sends_once_per_day(page, office, wecom) -> None:
     sign_in(page)
     section = page.locator("section.behind-list[data-task=info]")

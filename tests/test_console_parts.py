@@ -242,3 +242,20 @@ def test_task_edit_validates_and_writes_the_file(services, tmp_path) -> None:
         edit_task(session, path, "info", {"title": "工作动态信息", "target": "4", "cadence": "monthly"})
     saved = next(t for t in yaml.safe_load(path.read_text(encoding="utf-8"))["tasks"] if t["key"] == "info")
     assert saved["status"] == "inactive"  # the box unticked switches it off
+
+
+def test_office_synonyms_file_merges_over_config_and_refuses_bad_words(tmp_path) -> None:
+    from knowledge import office_synonyms
+
+    path = office_synonyms.path_for(tmp_path)
+    assert office_synonyms.load(path) == {}
+    office_synonyms.add(path, "小作文", ["动态信息", "小作文", " "])
+    office_synonyms.add(path, "小作文", ["工作信息", "动态信息"])
+    assert office_synonyms.load(path) == {"小作文": ["动态信息", "工作信息"]}
+    assert office_synonyms.merged({"村居": ["村里"], "小作文": ["稿子"]}, path) == {
+        "村居": ["村里"], "小作文": ["稿子", "动态信息", "工作信息"]}
+    for word, values in (("", ["x"]), ("两 个", ["x"]), ("好", []), ("好", ["<b>"]), ("字" * 21, ["x"])):
+        with pytest.raises(office_synonyms.SynonymError):
+            office_synonyms.add(path, word, values)
+    path.write_text("[: not yaml", encoding="utf-8")
+    assert office_synonyms.load(path) == {}  # an unreadable file never stops the knowledge base
