@@ -140,7 +140,8 @@ class MessageProcessor:
         sets, deletes = self._held(ctx)
         try:
             await self.services.state.finish_message_async(
-                "dedupe:" + msg.dedupe_key, json.dumps({"r": reply, "via": "passive"}, ensure_ascii=False),
+                "dedupe:" + msg.dedupe_key,
+                json.dumps({"r": reply, "via": "passive", "card": self._card(reply)}, ensure_ascii=False),
                 self._ttl, "user:" + msg.user, token, sets, deletes)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
@@ -203,7 +204,8 @@ class MessageProcessor:
                 return None
             if raw is not None and raw != PENDING:
                 outcome = json.loads(raw)
-                return outcome["r"] if outcome.get("via") == "passive" else None
+                # a reply with buttons goes out as a card through the API (bot.web.app): the twin answers empty
+                return outcome["r"] if outcome.get("via") == "passive" and not outcome.get("card") else None
             if raw is None or time.monotonic() >= deadline:
                 return None
             time.sleep(0.01)
@@ -281,7 +283,8 @@ class MessageProcessor:
         sets, deletes = self._held(ctx)
         try:
             self.services.state.finish_message("dedupe:" + msg.dedupe_key,
-                                               json.dumps({"r": reply, "via": via}, ensure_ascii=False),
+                                               json.dumps({"r": reply, "via": via, "card": self._card(reply)},
+                                                          ensure_ascii=False),
                                                self._ttl, "user:" + msg.user, token, sets, deletes)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
@@ -290,6 +293,10 @@ class MessageProcessor:
             result = self.services.sender.send_text([msg.user], reply)
             if not result.ok:
                 log.error("deferred reply to %s failed: %s %s", msg.user, result.errcode, result.errmsg)
+
+    def _card(self, reply: str | None) -> bool:
+        """Will the web edge send this reply as a template card (so a twin delivery must stay silent)?"""
+        return bool(getattr(reply, "buttons", ())) and self.services.settings.wecom.cards != "off"
 
     def _forget(self, key: str) -> None:
         try:

@@ -79,7 +79,8 @@ async def knowledge(request: Request, console: Console, *, report=None, error: s
                     status: int = 200) -> Response:
     def load() -> dict[str, object]:
         retriever = console.services.retriever
-        return {"files": corpus_files(_corpus(console), retriever.clauses), "load": retriever.report}
+        titles = {c.file: c.doc for c in retriever.clauses}
+        return {"files": corpus_files(_corpus(console), retriever.clauses), "load": retriever.report, "titles": titles}
 
     data = await console.run(load)
     return console.render(request, "knowledge.html", status=status, title=texts.KNOWLEDGE, mb=MB, report=report,
@@ -129,7 +130,7 @@ async def remove_file(request: Request, console: Console) -> Response:
     name = str(form.get("name") or "")
 
     def act() -> bool:
-        if not remove(_corpus(console), name):
+        if form.get("confirm") != "1" or not remove(_corpus(console), name):
             return False
         report = console.services.retriever.reload()
         _propose(console)  # the removed file's proposals are retired; approved tasks stay

@@ -235,7 +235,11 @@ def test_plan_upload_load_report_then_live_and_hit_test(page, office, tmp_path) 
     assert "每季度开展一次消防安全检查" in first and re.search(r"0\.\d{3}|1\.000", first)
     assert "消防" in page.inner_text("p.terms") and "消防" in first.split("每季度开展一次消防安全检查")[-1]
     page.goto("/admin/knowledge")  # remove it again: the other width uploads its own
+    page.click(f"tr[data-file='{plan.name}'] button")  # without ticking 确认移除: the browser refuses
+    assert plan.name in [p.name for p in Path(services.settings.knowledge.corpus_dir).iterdir()]
+    page.check(f"tr[data-file='{plan.name}'] input[name=confirm]")
     page.click(f"tr[data-file='{plan.name}'] button")
+    assert texts.KN_REMOVED.format(name=plan.name) in flash(page)
     assert plan.name not in [p.name for p in Path(services.settings.knowledge.corpus_dir).iterdir()]
 
 
