@@ -149,6 +149,7 @@ _COUNT = re.compile(
     rf"(?P<post>左右|上下)?(?P<verb>{_ATTEND})?"
 )
 _LABELLED = re.compile(rf"(?:{_ATTEND})?人数\s*[:：为是约共达]*\s*(?P<num>{AMOUNT})\s*(?P<approx>余|多)?\s*(?:人|名)?")
+_ACTUAL = ("实到", "实际到场", "实际参加", "实际", "到场")  # the count that came, over the one expected
 _BARE_LEAD = ("来了", "到了", "参加", "参与", "去了", "有")
 # A group and its number with no unit, ending a clause: 村民六十多, 群众三百余
 _NOUN_THEN_NUMBER = re.compile(rf"(?:{_NOUN})\s*(?P<num>{AMOUNT})\s*(?P<approx>余|多|来)?(?=$|[\s，,。；;!！])")
@@ -179,7 +180,8 @@ def _candidates(text: str) -> list[tuple[int, CountMatch]]:
         if text[max(0, m.start() - 1):m.start()].isdigit():
             continue
         pre = m.group("pre") or ""
-        rank = 2 if pre in _TOTAL_WORDS else 1 if m.group("verb") else 0
+        actual = text[max(0, m.start() - 4):m.start()].endswith(_ACTUAL)
+        rank = 3 if actual else 2 if pre in _TOTAL_WORDS else 1 if m.group("verb") else 0
         approx = amount[1] or bool(m.group("approx") or m.group("post")) or pre in _APPROX_PRE
         if pre == "上" and amount[0] not in (100, 1000, 10_000):
             approx = False  # 上百 is approximate; 上 before other numbers is another word

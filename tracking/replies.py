@@ -55,7 +55,7 @@ def participants_text(n: int | None, wording: str | None = None) -> str:
     if n is None:
         return ""
     shown = f"{n}人"
-    return f"{shown}（{wording}）" if wording and wording not in (shown, f"{n}名", f"{n}位") else shown
+    return f"{shown}（{wording}）" if wording and str(n) not in wording else shown
 
 
 def confirmation(report: Report, task_title: str | None, progress: TaskProgress | None, today: date, *,
