@@ -227,3 +227,16 @@ def test_questions_about_what_plans_never_hold_get_no_answer_nor_list(tmp_path: 
     r.reload()  # an office's own plan that does say it: answered as usual
     result = r.search("网格长入户走访有补贴吗")
     assert result.answered and "补贴" in result.hits[0].text
+
+
+def test_a_short_question_with_a_weak_best_clause_is_declined_not_listed(retriever: Retriever) -> None:
+    from knowledge.retriever import SHORT_SUGGEST_FLOOR, SUGGEST_FLOOR
+
+    short = retriever.explain("华侨回国投资")  # three words, one weakly matching clause
+    assert SUGGEST_FLOOR < short["clauses"][0]["score"] < SHORT_SUGGEST_FLOOR
+    assert short["suggest_floor"] == SHORT_SUGGEST_FLOOR and short["outcome"] == "decline"
+    result = retriever.search("华侨回国投资")
+    assert not result.did_you_mean and result.suggestions  # the honest decline offers topics
+    longer = retriever.explain("海外华侨回乡投资办企业要怎么联系")  # more words: the same weak evidence is a list
+    assert longer["clauses"][0]["score"] < SHORT_SUGGEST_FLOOR and longer["suggest_floor"] == SUGGEST_FLOOR
+    assert longer["outcome"] == "suggest" and "侨" in longer["did_you_mean"][0]["text"]
