@@ -240,3 +240,23 @@ def test_a_short_question_with_a_weak_best_clause_is_declined_not_listed(retriev
     longer = retriever.explain("海外华侨回乡投资办企业要怎么联系")  # more words: the same weak evidence is a list
     assert longer["clauses"][0]["score"] < SHORT_SUGGEST_FLOOR and longer["suggest_floor"] == SUGGEST_FLOOR
     assert longer["outcome"] == "suggest" and "侨" in longer["did_you_mean"][0]["text"]
+
+
+def test_just_below_the_threshold_a_clear_lead_answers_and_a_tie_lists(retriever: Retriever) -> None:
+    import dataclasses
+
+    from knowledge.retriever import CLEAR_LEAD_BAND
+
+    question = "统战干部作风怎么要求"  # everyday wording: the best clause scores a little under the threshold
+    shown = retriever.explain(question)
+    first, second = shown["clauses"][0], shown["clauses"][1]
+    assert retriever.threshold - CLEAR_LEAD_BAND <= first["score"] < retriever.threshold
+    assert first["score"] - second["score"] >= 0.02
+    result = retriever.search(question)
+    assert result.answered and result.hits[0].text == first["text"] and "统战干部" in first["text"]
+    # The same clause twice (another document says the same): a tie names no one clause, so a list.
+    best = next(c for c in retriever.clauses if c.text == first["text"])
+    twin = dataclasses.replace(best, doc="另一份要点", file="twin.txt", clause_id="twin.txt#1")
+    tied = Retriever.from_clauses([*retriever.clauses, twin]).search(question)
+    assert not tied.answered and tied.outcome == "suggest"
+    assert {h.doc for h in tied.did_you_mean[:2]} == {best.doc, "另一份要点"}
