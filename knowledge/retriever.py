@@ -55,6 +55,7 @@ SHORT_QUESTION_TERMS = 3  # a question of at most this many content words is "sh
 SHORT_SUGGEST_FLOOR = 0.45  # ... words (民族, 宗教) are weak evidence, so its list needs this best score
 CLEAR_LEAD_BAND = 0.1  # a best clause this far below the threshold is still an answer when it is known-worded
 CLEAR_LEAD_MARGIN = 0.02  # ... and leads the runner-up by this much (a tie means the question names no one clause)
+CLEAR_LEAD_BIGRAMS = 0.1  # ... and has some of the question's own wording (not only equivalents) in order
 SLIP_ONLY = 0.5  # a word known only through a typing-slip variant counts this much as unknown
 ANSWER, SUGGEST, DECLINE = "answer", "suggest", "decline"
 OUT_OF_PLAN = Path(__file__).resolve().parent / "lexicon" / "out_of_plan.txt"
@@ -330,12 +331,14 @@ class Retriever:
 
     def _confident(self, confidence: float, ranked: list[Scored]) -> bool:
         """At least the threshold, or within CLEAR_LEAD_BAND below it with a clear lead over the
-        runner-up: fitted across every labelled set (bench/measure_answers.py), where the band adds
-        answers at the same precision while ties in it were as often wrong or off-topic as right."""
+        runner-up and some of the question's own wording in the clause: checked across every labelled
+        set (bench/measure_answers.py), where the band adds answers at about the same precision, while
+        ties, and clauses reached only through equivalents, were as often wrong or off-topic as right."""
         if confidence >= self.threshold:
             return True
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-        return confidence >= self.threshold - CLEAR_LEAD_BAND and confidence - runner_up >= CLEAR_LEAD_MARGIN
+        return (confidence >= self.threshold - CLEAR_LEAD_BAND and confidence - runner_up >= CLEAR_LEAD_MARGIN
+                and ranked[0].bigrams >= CLEAR_LEAD_BIGRAMS)
 
     @staticmethod
     def _suggest_floor(plan: QueryPlan) -> float:

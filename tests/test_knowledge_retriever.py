@@ -260,3 +260,15 @@ def test_just_below_the_threshold_a_clear_lead_answers_and_a_tie_lists(retriever
     tied = Retriever.from_clauses([*retriever.clauses, twin]).search(question)
     assert not tied.answered and tied.outcome == "suggest"
     assert {h.doc for h in tied.did_you_mean[:2]} == {best.doc, "另一份要点"}
+
+
+def test_just_below_the_threshold_a_clause_reached_only_through_equivalents_is_no_answer(
+        retriever: Retriever) -> None:
+    from knowledge.retriever import CLEAR_LEAD_BAND
+
+    question = "网格员每周巡查几次"  # none of its words is in the plans: only equivalents match, no wording
+    shown = retriever.explain(question)
+    first, second = shown["clauses"][0], shown["clauses"][1]
+    assert retriever.threshold - CLEAR_LEAD_BAND <= first["score"] < retriever.threshold
+    assert first["score"] - second["score"] >= 0.02 and first["bigrams"] == 0
+    assert not retriever.search(question).answered
