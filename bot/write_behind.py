@@ -20,9 +20,7 @@ import threading
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import String
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError, StatementError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -58,6 +56,8 @@ class WriteBehind:
         self._interval = flush_interval_s
         self._max_batch = max_batch
         self._pending: list[dict[str, Any]] = []
+        self._cols: tuple[list[str], list[Any]] | None = None
+        self._sql: dict[int, str] = {}
         self.rejected: deque[tuple[dict[str, Any], str]] = deque(maxlen=MAX_REJECTED_KEPT)
         self._flush_lock = threading.Lock()
         self._stop = threading.Event()
@@ -109,25 +109,78 @@ class WriteBehind:
             if _is_outage(exc):
                 raise
             if len(rows) == 1:
-                reason = str(getattr(exc, "orig", exc)).splitlines()[0][:300]
-                self.rejected.append((rows[0], reason))
-                log.error("%s: row set aside, the database refused it: %s (keys: %s)", self._name, reason,
-                          ", ".join(sorted(rows[0])))
+                self._set_aside(rows[0], str(getattr(exc, "orig", exc)))
                 return
             middle = len(rows) // 2
             self._write(rows[:middle])
             self._write(rows[middle:])
 
+    def _set_aside(self, row: dict[str, Any], reason: str) -> None:
+        reason = (reason.splitlines() or [""])[0][:300]
+        self.rejected.append((row, reason))
+        log.error("%s: row set aside, the database refused it: %s (keys: %s)", self._name, reason,
+                  ", ".join(sorted(row)))
+
     def _insert(self, rows: list[dict[str, Any]]) -> None:
-        if self._unique is None:
-            stmt = insert(self._table)
-        else:
+        """One multi-row INSERT per chunk (ON CONFLICT DO NOTHING with a unique column), values
+        converted by the columns' own bind processors.
+
+        An executemany steps the driver once per row, and CPython's sqlite3 drops and retakes the
+        GIL around every step: the event loop thread then waits for the GIL hundreds of times per
+        batch. One statement is one step, one GIL release for the whole chunk (and one round trip
+        on PostgreSQL).
+        """
+        if self._unique is not None:
             rows = list({r[self._unique]: r for r in rows}.values())
-            make = sqlite_insert if self._db.is_sqlite else pg_insert
-            stmt = make(self._table).on_conflict_do_nothing(index_elements=[self._unique])
+        columns, convert = self._columns()
+        params: list[tuple[Any, ...]] = []
+        for row in rows:
+            try:
+                params.append(tuple(f(row[c]) if c in row else self._default(c)
+                                    for c, f in zip(columns, convert, strict=True)))
+            except (TypeError, ValueError, AttributeError) as exc:  # a value its column cannot take
+                self._set_aside(row, f"{type(exc).__name__}: {exc}")
         with self._db.engine.begin() as conn:
-            for i in range(0, len(rows), self._max_batch):
-                conn.execute(stmt, rows[i:i + self._max_batch])
+            for i in range(0, len(params), self._max_batch):
+                chunk = params[i:i + self._max_batch]
+                conn.exec_driver_sql(self._sql_for(len(chunk)), tuple(v for p in chunk for v in p))
+
+    def _columns(self) -> tuple[list[str], list[Any]]:
+        if self._cols is None:
+            identity = lambda v: v  # noqa: E731
+            names = [c.name for c in self._table.columns if not c.primary_key]
+            self._cols = (names, [self._processor(c) or identity for c in names])
+        return self._cols
+
+    def _sql_for(self, n: int) -> str:
+        """INSERT INTO t (a, b) VALUES (?, ?), (?, ?)… for n rows, in the driver's parameter style."""
+        sql = self._sql.get(n)
+        if sql is None:
+            dialect = self._db.engine.dialect
+            quote = dialect.identifier_preparer.quote
+            names = self._columns()[0]
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            one = "(" + ", ".join([mark] * len(names)) + ")"
+            sql = (f"INSERT INTO {quote(self._table.name)} ({', '.join(quote(c) for c in names)}) VALUES "
+                   + ", ".join([one] * n))
+            if self._unique is not None:
+                sql += f" ON CONFLICT ({quote(self._unique)}) DO NOTHING"
+            self._sql = {**self._sql, n: sql} if len(self._sql) < 64 else {n: sql}
+        return sql
+
+    def _default(self, column: str) -> Any:
+        """A column missing from the row gets its Python-side default, as SQLAlchemy would give it."""
+        default = self._table.columns[column].default
+        if default is None:
+            return None
+        value = default.arg(None) if default.is_callable else default.arg
+        processor = self._processor(column)
+        return processor(value) if processor else value
+
+    def _processor(self, column: str) -> Any:
+        """The dialect's own value conversion for a column (SQLite: datetimes to its text format)."""
+        dialect = self._db.engine.dialect
+        return self._table.columns[column].type.dialect_impl(dialect).bind_processor(dialect)
 
     def _run(self) -> None:
         backoff = self._interval

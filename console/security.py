@@ -21,7 +21,8 @@ nothing of the pages; a console uses it like this:
   state-changing form; `binding` ties the token to who is logged in (the session id, or
   `basic_binding(request)` under Basic auth). On the POST, `await security.refuse_cross_site(
   request, binding)` returns a 403 response, or None when the Origin (or Referer) is this site
-  and the token is valid. Tokens are HMACs with an expiry; no server-side storage.
+  and the token is valid. Tokens are HMACs with an expiry; no server-side storage. A scripted
+  client (curl: no Origin, Referer, Sec-Fetch-* or Cookie header) needs no token.
 * **Headers** — wrap the admin ASGI app in `security.headers(app)` (or call
   `security.apply_headers(response)`): X-Frame-Options DENY, a CSP, nosniff, Referrer-Policy
   same-origin, Cache-Control no-store on every response, refusals included. (Not no-referrer: under
@@ -202,6 +203,14 @@ class AdminSecurity:
             scheme = request.headers.get("x-forwarded-proto", scheme).split(",")[0].strip()
         return (parts.scheme.lower(), parts.netloc.lower()) == (scheme.lower(), host.lower())
 
+    @staticmethod
+    def scripted(request: Request) -> bool:
+        """A non-browser client (curl, a cron script): no Origin, Referer or Sec-Fetch-* header, which
+        every current browser sends with a form POST, cross-site ones included. Such a request
+        cannot be forged by a web page, so it needs no token (it still needs the password)."""
+        h = request.headers
+        return not any(name in h for name in ("origin", "referer", "sec-fetch-site", "sec-fetch-mode", "cookie"))
+
     async def refuse_cross_site(self, request: Request, binding: str) -> Response | None:
         """For a state-changing request: 403 unless same-origin and carrying a valid CSRF token."""
         if request.method not in UNSAFE_METHODS:
@@ -215,6 +224,8 @@ class AdminSecurity:
             value = form.get(CSRF_FIELD) if form is not None else None
             token = value if isinstance(value, str) else None
         if self.same_origin(request) and self.csrf_valid(token, binding):
+            return None
+        if token is None and self.scripted(request):
             return None
         log.warning("admin: cross-site or token-less %s %s from %s refused", request.method, request.url.path,
                     self.client_ip(request))

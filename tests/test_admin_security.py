@@ -145,8 +145,13 @@ def _token(page_html: str) -> str:
 
 def test_knowledge_reload_cross_site_post_refused(admin) -> None:
     client = _admin_client(admin)
-    no_token = client.post("/admin/knowledge/reload", headers=_auth())
+    browser = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
+    no_token = client.post("/admin/knowledge/reload", headers={**_auth(), **browser})
     assert no_token.status_code == 403
+    assert client.post("/admin/knowledge/reload", headers={**_auth(), "Origin": "http://admin.local"}
+                       ).status_code == 403  # a browser page without the token
+    scripted = client.post("/admin/knowledge/reload", headers=_auth())  # curl -u … -X POST: no browser headers
+    assert scripted.status_code == 200
     token = _token(client.get("/admin/knowledge", headers=_auth()).text)  # the page with the reload form
     cross = client.post("/admin/knowledge/reload", data={"csrf_token": token},
                         headers={**_auth(), "Origin": "https://evil.example"})
@@ -167,7 +172,7 @@ def test_admin_responses_lack_security_headers(admin) -> None:
         "ok": client.get("/admin/tasks", headers=_auth()),
         "export": client.get("/admin/reports.csv", headers=_auth()),
         "missing": client.get("/admin/no-such-page", headers=_auth()),
-        "csrf": client.post("/admin/knowledge/reload", headers=_auth()),
+        "csrf": client.post("/admin/knowledge/reload", headers={**_auth(), "Origin": "https://evil.example"}),
         "redirect": client.get("/admin", headers=_auth(), follow_redirects=False),
         "unauthenticated": client.get("/admin/tasks"),
     }

@@ -142,6 +142,12 @@ def test_traditional_plan_is_answered_from_a_simplified_question_in_its_own_char
     ("每年提出意见建议五条以上", ("yearly", 5, None)),
     ("每季度走访困难归侨侨眷不少于10户", ("quarterly", 10, None)),
     ("每月报送简报1份", ("monthly", 1, None)),
+    ("网格员一周一次巡查宗教场所", ("weekly", 1, None)),
+    ("每周一召开例会", ("weekly", 1, None)),
+    ("一月一次召开联席会", ("monthly", 1, None)),
+    ("每月底前报送简报", ("monthly", 1, None)),
+    ("每季度末前报送季度工作小结", ("quarterly", 1, None)),
+    ("每年年底前向区民宗局报送年度工作总结", ("yearly", 1, None)),
 ])
 def test_every_cadence_deadline_implied_count_and_unit(sentence: str, expect: tuple) -> None:
     found = from_sentence(sentence, today=date(2025, 3, 1))
@@ -175,7 +181,7 @@ def test_who_the_obligation_is_on(sentence: str, audience: str) -> None:
 
 
 def test_sentences_without_an_obligation_give_no_task() -> None:
-    for sentence in ("截至目前,开展培训3次,培训人数达到200人次", "在全县18个乡镇配齐统战委员",
+    for sentence in ("截至目前,开展培训3次,培训人数达到200人次", "在全县18个乡镇配齐统战委员", "每年接待参观群众10万人次",
                      "考核统计截止时间为每年12月20日", "定期召开联席会议,研判风险隐患"):
         assert from_sentence(sentence) == []
 

@@ -29,18 +29,18 @@ from tracking.taskspec import TaskSpec, keywords_for
 
 # Cadence words, longest first; "strong" ones (每…, X一Y) imply a count of one before an action.
 _CADENCES: tuple[tuple[str, str, bool], ...] = (
-    (r"每个?星期|每一?周", "weekly", True),
+    (r"每个?星期|每一?周|一周(?=一[次回])", "weekly", True),
     (r"每半个?月|半月一(?=[\u4e00-\u9fff])", "semimonthly", True),
     (r"每半年度?|半年一(?=[\u4e00-\u9fff])", "half-yearly", True),
     (r"每一?个?季度|每季(?!度)|季度一(?=[\u4e00-\u9fff])", "quarterly", True),
-    (r"每一?个?月|月月|一月一(?=[\u4e00-\u9fff])|(?:次月|下月)(?=\d{1,2}日)", "monthly", True),
+    (r"每一?个?月|月月|一月(?=一[次回])|一月一(?=[\u4e00-\u9fff])|(?:次月|下月)(?=\d{1,2}日)", "monthly", True),
     (r"每一?年|一年一(?=[\u4e00-\u9fff])", "yearly", True),
     (r"按季度?", "quarterly", False),
     (r"按月", "monthly", False),
     (r"全年|年内|年度内|年度", "yearly", False),
 )
 _CAD_RE = re.compile("|".join(f"(?P<c{i}>{p})" for i, (p, _, _) in enumerate(_CADENCES)))
-_UNITS = "篇|次|场|期|名|条|份|户|个|项|件|批|回|轮|人次"
+_UNITS = "篇|次|场|期|名|条|份|户|个|项|件|批|回|轮"  # not 人/人次: a head count is how many came, not a target
 _COUNT = re.compile(
     rf"(?P<pre>至少|不少于|不低于|不得少于|达到|最少)?\s*(?:报送|召开|开展|组织|举办|听取|进行)?\s*"
     rf"(?P<n>{NUM})\s*(?P<unit>{_UNITS})(?P<post>以上|及以上|或以上)?"
@@ -54,10 +54,13 @@ _DEADLINE = re.compile(r"(?:每月|次月|下月|当月)?(?P<day>\d{1,2})日(?:�
 _PERIOD_END = re.compile(r"(?:每季度?|每月|每半年|每年|季|月|年)(?:末|底)")
 _ONCE = re.compile(r"(?:(?P<y>20\d{2})年)?(?:(?P<m>\d{1,2})月(?:(?P<end>底|末)|(?P<d>\d{1,2})日)|(?P<ye>年底|年末))"
                    r"(?:前|之前|以前)")
-_END_PHRASE = re.compile(r"(?:年底|年末|年终|月底|月末|季末|季度末|\d{1,2}月(?:底|末|\d{1,2}日))(?:前|之前|以前)?")
+_END_PHRASE = re.compile(r"(?:(?:年底|年末|年终|月底|月末|季末|季度末|\d{1,2}月(?:底|末|\d{1,2}日))(?:前|之前|以前)?|"
+                         r"(?:末|底)(?:前|之前|以前))")
+_WEEKDAY = re.compile(r"^[一二三四五六日](?![次篇场期个项回名条份户件批轮])(?=[\u4e00-\u9fff])")
 _PLAN = re.compile(r"年初[^,,。;、]{0,6}计划")
 _SUMMARY = re.compile(r"年(?:终|底|末)[^,,。;、]{0,6}总结")
 _LEAD = re.compile(r"^(?:\d+[.、]\s*|\(?[一二三四五六七八九十\d]+\)\s*|[一二三四五六七八九十]是)")
+_WHERE = re.compile(r"^(?:在|于)[^,;。]{1,10}?(?:内|上|中)(?=[\u4e00-\u9fff]{2})")  # "在一定范围内通报…"
 _RECIPIENT = re.compile(r"向[^,,。;]{1,30}?(?=汇报|上报|报送|报告|提交|报)")
 _SUBJECTS = ("党工委", "街道", "做到", "要", "坚持", "都要", "须", "必须", "均")
 _FILLERS = ("至少", "不少于", "不低于", "不得少于", "达到", "最少", "以上", "定期")
@@ -107,7 +110,7 @@ def _cadence(m: re.Match[str]) -> tuple[str, bool]:
 
 def _subject_of(section: str) -> str:
     top = section.split(" > ")[0] if section else ""
-    return top.split("、", 1)[-1] if "、" in top else ""
+    return _PUNCT_ENDS.sub("", top.split("、", 1)[-1]) if "、" in top else ""
 
 
 def _title(text: str, section: str) -> str:
@@ -117,6 +120,7 @@ def _title(text: str, section: str) -> str:
     text = _DEADLINE.sub("", text)
     text = _COUNT.sub("", text)
     text = _RECIPIENT.sub("", text)
+    text = _WHERE.sub("", text)
     for word in _FILLERS:
         text = text.replace(word, "")
     for subject in _SUBJECTS:
@@ -148,7 +152,7 @@ def _audience(subject: str, unit: str) -> str:
 
 def _units(part: str) -> list[str]:
     """A comma part cut before each of its cadence words after the first (enumerations)."""
-    starts = [m.start() for m in _CAD_RE.finditer(part)]
+    starts = [m.start() for m in _CAD_RE.finditer(part) if _cadence(m)[1]]  # "年度…" inside is no new item
     if len(starts) <= 1:
         return [part]
     cuts = [0] + starts[1:]
@@ -264,6 +268,9 @@ def from_sentence(sentence: str, section: str = "", doc: str = "", file: str = "
                 previous = unit
                 continue
             own = unit[cad.end():] if cad else unit
+            if cad:
+                own = _END_PHRASE.sub("", _WEEKDAY.sub("", own) if cadence == "weekly" else own, count=1) \
+                    if _END_PHRASE.match(own) or cadence == "weekly" else own
             if cad and len(_title(own, "")) < 2:
                 own = unit[: cad.start()]  # object before the cadence: "支委会议每季度不少于1次"
             title = _title(own, section) or _title(previous, section)
