@@ -80,9 +80,16 @@ def queue_sources(services: Services) -> dict[str, Callable[[], int]]:
 
 
 def _load_retriever(settings: Settings):  # noqa: ANN202 - knowledge.retriever.Retriever
+    """The retriever over the corpus, with config.yaml's synonyms and those the office added on the
+    console (data_dir/synonyms.yaml)."""
+    from dataclasses import replace
+
+    from knowledge import office_synonyms
     from knowledge.retriever import Retriever
 
-    return Retriever.load(settings.knowledge)
+    synonyms = office_synonyms.merged(dict(settings.knowledge.synonyms),
+                                      office_synonyms.path_for(settings.data_dir))
+    return Retriever.load(replace(settings.knowledge, synonyms=synonyms))
 
 
 def warm_up(services: Services) -> None:

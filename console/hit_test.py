@@ -69,17 +69,26 @@ class QuestionGroup:
         return self.questions[0]
 
 
+def _chars(text: str) -> str:
+    """A question as space-separated characters: Chinese has no spaces, so rapidfuzz's token-set
+    comparison then works on characters (word order and filler words matter less)."""
+    return " ".join(ch for ch in text if not ch.isspace() and ch not in "，。？！?!,.、")
+
+
 def group_questions(rows: list[Any], *, similarity: float = 72.0) -> list[QuestionGroup]:
-    """Greedy grouping by token-set similarity of the question text (rapidfuzz), biggest groups first."""
-    groups: list[QuestionGroup] = []
+    """Greedy grouping by character token-set similarity (rapidfuzz), biggest groups first.
+
+    Measured on the demo's questions: rephrasings of one question score 89-96 ("宗教场所消防检查多久
+    一次" / "宗教场所消防要多久查一次"), different questions 44-50."""
+    groups: list[tuple[str, QuestionGroup]] = []
     for row in rows:
-        text = row.question
-        for group in groups:
-            if fuzz.token_set_ratio(text, group.lead.question) >= similarity or \
-                    fuzz.partial_ratio(text, group.lead.question) >= 90:
+        key = _chars(row.question)
+        for lead, group in groups:
+            if fuzz.token_set_ratio(key, lead) >= similarity:
                 group.questions.append(row)
                 break
         else:
-            groups.append(QuestionGroup([row]))
-    groups.sort(key=lambda g: -len(g.questions))
-    return groups
+            groups.append((key, QuestionGroup([row])))
+    out = [g for _, g in groups]
+    out.sort(key=lambda g: -len(g.questions))
+    return out

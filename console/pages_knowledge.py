@@ -79,7 +79,8 @@ async def knowledge(request: Request, console: Console, *, report=None, error: s
                     status: int = 200) -> Response:
     def load() -> dict[str, object]:
         retriever = console.services.retriever
-        return {"files": corpus_files(_corpus(console), retriever.clauses), "load": retriever.report}
+        titles = {c.file: c.doc for c in retriever.clauses}
+        return {"files": corpus_files(_corpus(console), retriever.clauses), "load": retriever.report, "titles": titles}
 
     data = await console.run(load)
     return console.render(request, "knowledge.html", status=status, title=texts.KNOWLEDGE, mb=MB, report=report,
@@ -129,7 +130,7 @@ async def remove_file(request: Request, console: Console) -> Response:
     name = str(form.get("name") or "")
 
     def act() -> bool:
-        if not remove(_corpus(console), name):
+        if form.get("confirm") != "1" or not remove(_corpus(console), name):
             return False
         report = console.services.retriever.reload()
         _propose(console)  # the removed file's proposals are retired; approved tasks stay
@@ -181,7 +182,8 @@ async def clauses(request: Request, console: Console) -> Response:
 async def test_page(request: Request, console: Console) -> Response:
     question = (request.query_params.get("q") or "").strip()
     result = await console.run(hit_test, console.services.retriever, question) if question else None
-    return console.render(request, "hit_test.html", title=texts.HIT_TEST, question=question, result=result)
+    return console.render(request, "hit_test.html", title=texts.HIT_TEST, question=question, result=result,
+                          flash=request.query_params.get("flash", ""))
 
 
 async def questions(request: Request, console: Console) -> Response:
@@ -236,6 +238,33 @@ async def link(request: Request, console: Console) -> Response:
     return RedirectResponse(f"/admin/questions?{urlencode({'flash': message})}", status_code=303)
 
 
+async def add_synonym(request: Request, console: Console) -> Response:
+    """添加同义词: the office says a word liaisons use means what the plans say; answers change at once."""
+    from knowledge import office_synonyms
+
+    form = await request.form()
+    word = str(form.get("word") or "")
+    equivalents = [x for x in str(form.get("equivalents") or "").replace("，", ",").replace("、", ",").split(",")]
+    back = "/admin/knowledge/test?" + urlencode({"q": str(form.get("q") or "")}) if form.get("q") else \
+        "/admin/questions?"
+
+    def act() -> str:
+        settings = console.services.settings
+        path = office_synonyms.path_for(settings.data_dir)
+        try:
+            office_synonyms.add(path, word, equivalents)
+        except office_synonyms.SynonymError as exc:
+            return texts.SYN_BAD.format(word=str(exc))
+        console.services.retriever.use_synonyms(office_synonyms.merged(dict(settings.knowledge.synonyms), path))
+        console.audit(request, "synonym-add", word.strip(), equivalents=[e.strip() for e in equivalents if e.strip()])
+        return texts.SYN_ADDED.format(word=word.strip(), equivalents="、".join(e.strip() for e in equivalents
+                                                                                if e.strip()))
+
+    message = await console.run(act)
+    sep = "&" if "?" in back and not back.endswith("?") else ""
+    return RedirectResponse(f"{back}{sep}{urlencode({'flash': message})}", status_code=303)
+
+
 def routes(console: Console) -> list[Route]:
     return [
         Route("/knowledge", console.page(knowledge)),
@@ -247,5 +276,6 @@ def routes(console: Console) -> list[Route]:
         Route("/knowledge/test", console.page(test_page)),
         Route("/questions", console.page(questions)),
         Route("/questions/link", console.action(link), methods=["POST"]),
+        Route("/knowledge/synonyms", console.action(add_synonym), methods=["POST"]),
     ]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 from starlette.routing import Route
@@ -70,22 +71,21 @@ async def export(request: Request, console: Console) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def progress_rows(console: Console, session, filters: ReportFilters):  # noqa: ANN001, ANN201
+def progress_rows(console: Console, session: Session,
+                  filters: ReportFilters) -> tuple[list[str], list[list[object]]]:
     """The progress sheet: each task's people in the period of the filter's end (default: today)."""
     from tracking import texts as tracking_texts
 
     anchor = filters.until or console.today()
     rows: list[list[object]] = []
-    for kind in ("month",):
-        matrix = build_matrix(session, view_of(kind, anchor), console.today(),
-                              task_key=filters.task or None)
-        for col in matrix.columns:
-            for (village, key), cell in sorted(matrix.cells.items()):
-                if key != col.task.key or (filters.village and filters.village not in village):
-                    continue
-                for p in cell.people:
-                    rows.append([col.task.title, "、".join(x.key for x in col.window.periods), village, p.name,
-                                 p.userid, p.done, p.target, col.due])
+    matrix = build_matrix(session, view_of("month", anchor), console.today(), task_key=filters.task or None)
+    for col in matrix.columns:
+        for (village, key), cell in sorted(matrix.cells.items()):
+            if key != col.task.key or (filters.village and filters.village not in village):
+                continue
+            for p in cell.people:
+                rows.append([col.task.title, "、".join(x.key for x in col.window.periods), village, p.name,
+                             p.userid, p.done, p.target, col.due])
     return tracking_texts.PROGRESS_HEADERS, rows
 
 
@@ -108,9 +108,7 @@ async def photo(request: Request, console: Console) -> Response:
     found = await console.run(find)
     if found is None:
         return PlainTextResponse("not found", status_code=404)
-    response = FileResponse(found[0], media_type=found[1])
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    return response
+    return FileResponse(found[0], media_type=found[1])  # no-store, like every admin response
 
 
 def routes(console: Console) -> list[Route]:

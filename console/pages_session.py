@@ -12,7 +12,7 @@ from starlette.routing import Route
 from bot.db.models import AdminAudit
 from console import texts
 from console.security import Verdict
-from console.web import COOKIE, SESSION_MAX_AGE_S, ReportsAudit
+from console.web import COOKIE, SESSION_MAX_AGE_S, SignInAudit
 
 if TYPE_CHECKING:
     from console.web import Console
@@ -44,13 +44,13 @@ def routes(console: Console) -> list[Route]:
             return console.render(request, "login.html", status=429, title=texts.LOGIN, next=target, name=name,
                                   error=texts.LOCKED_OUT.format(minutes=minutes))
         if verdict is not Verdict.OK:
-            await console.run(ReportsAudit.failed_login, console, request, name)
+            await console.run(SignInAudit.failed_login, console, request, name)
             return console.render(request, "login.html", status=401, title=texts.LOGIN, next=target, name=name,
                                   error=texts.LOGIN_FAILED)
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(COOKIE, console.session_cookie(name), max_age=SESSION_MAX_AGE_S, path="/admin",
                             httponly=True, samesite="lax", secure=request.url.scheme == "https")
-        await console.run(ReportsAudit.login, console, request, name)
+        await console.run(SignInAudit.login, console, request, name)
         return response
 
     async def logout(request: Request, console: Console) -> Response:

@@ -133,6 +133,12 @@ KN_GO_LIVE = "确认上线"
 KN_REPLACES = "将替换同名文件"
 KN_LIVE = "已上线：{name}，知识库现有 {clauses} 条条款。"
 KN_REMOVE = "移除"
+KN_REMOVE_CONFIRM = "确认移除"
+KN_FILE = "文件"
+KN_DOC = "标题"
+KN_CLAUSE_N = "条款"
+KN_SIZE = "大小"
+KN_SUMMARY = "知识库现有 {files} 个文件，{clauses} 条条款。"
 KN_REMOVED = "已移除：{name}。"
 KN_BAD_TYPE = "不能上传这个文件：{reason}"
 KN_PROPOSED = "从工作要点中读出 {n} 项新任务，请到「任务」页确认。"
@@ -161,12 +167,20 @@ HIT_SCORE = "得分"
 HIT_NONE = "没有相关条款。"
 FEEDBACK_COUNTS = "有用 {up} · 没用 {down}"
 
+SYN_TITLE = "添加同义词"
+SYN_WORD = "联络员的说法"
+SYN_EQUIV = "工作要点里的说法（可填多个，用逗号分开）"
+SYN_SAVE = "添加"
+SYN_ADDED = "已添加同义词：{word} ≈ {equivalents}，立即生效。"
+SYN_BAD = "不能添加：「{word}」应为 1–20 个汉字、字母或数字，且要填工作要点里的说法。"
+
 # questions
 QUESTIONS = "未答问题"
 Q_GROUP = "{n} 次相似提问"
 Q_NEAREST = "最接近的条款"
 Q_LINK = "关联到此条款"
 Q_LINKED = "已关联：以后类似问题将回答该条款。"
+Q_TEST_OR_SYNONYM = "命中测试 / 添加同义词"
 Q_LINK_OFF = "关联功能不可用。"
 Q_NOT_IN_PLANS = "工作要点不涉及"
 Q_NOT_IN_PLANS_DONE = "已标记：以后类似问题机器人会如实说明工作要点不涉及。"
@@ -182,4 +196,4 @@ AUDIT_HEAD = ("时间", "操作人", "操作", "对象", "详情")
 ACTIONS = {"login": "登录", "logout": "退出", "login-failed": "登录失败", "roster-import": "导入名单",
            "person-edit": "修改人员", "task-edit": "修改任务", "task-approve": "批准任务",
            "knowledge-upload": "上线文件", "knowledge-remove": "移除文件", "knowledge-reload": "重新加载知识库",
-           "remind": "手动提醒", "question-link": "关联问题", "question-not-in-plans": "标记不涉及", "roster-sync": "同步通讯录", "export": "导出报送"}
+           "remind": "手动提醒", "question-link": "关联问题", "question-not-in-plans": "标记不涉及", "synonym-add": "添加同义词", "roster-sync": "同步通讯录", "export": "导出报送"}

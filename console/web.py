@@ -165,7 +165,7 @@ def int_param(raw: object, default: int, low: int = 1, high: int = 10_000) -> in
     return min(max(value, low), high)
 
 
-class ReportsAudit:
+class SignInAudit:
     """Sign-in events, written before anyone is signed in (so with the typed name as the actor)."""
 
     @staticmethod

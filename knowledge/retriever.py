@@ -236,6 +236,11 @@ class Retriever:
                 self.learning.relink(snapshot.index.clauses)
         return snapshot.report
 
+    def use_synonyms(self, synonyms: Mapping[str, Sequence[str]]) -> LoadReport:
+        """Replace the office's synonym table (config.yaml's plus the console's) and rebuild."""
+        self._extra_synonyms = {str(k): list(v) for k, v in synonyms.items()}
+        return self.reload()
+
     @property
     def report(self) -> LoadReport:
         return self._snapshot.report

@@ -235,7 +235,11 @@ def test_plan_upload_load_report_then_live_and_hit_test(page, office, tmp_path) 
     assert "每季度开展一次消防安全检查" in first and re.search(r"0\.\d{3}|1\.000", first)
     assert "消防" in page.inner_text("p.terms") and "消防" in first.split("每季度开展一次消防安全检查")[-1]
     page.goto("/admin/knowledge")  # remove it again: the other width uploads its own
+    page.click(f"tr[data-file='{plan.name}'] button")  # without ticking 确认移除: the browser refuses
+    assert plan.name in [p.name for p in Path(services.settings.knowledge.corpus_dir).iterdir()]
+    page.check(f"tr[data-file='{plan.name}'] input[name=confirm]")
     page.click(f"tr[data-file='{plan.name}'] button")
+    assert texts.KN_REMOVED.format(name=plan.name) in flash(page)
     assert plan.name not in [p.name for p in Path(services.settings.knowledge.corpus_dir).iterdir()]
 
 
@@ -266,6 +270,28 @@ def test_link_unanswered_question_to_a_clause_then_the_bot_answers_it(page, offi
     assert texts.HIT_DECISION["answer"] in page.inner_text("#decision")
     page.goto("/admin/questions")
     assert page.locator("section.question-group", has_text=question).locator("p.taught").count() == 1
+
+
+def test_add_a_synonym_from_the_hit_test_changes_the_answer_and_survives_a_restart(page, office) -> None:
+    from app.services import _load_retriever
+
+    services, _ = office
+    word = {"phone": "小作文", "desktop": "红榜稿"}[page.width_name]
+    question = f"{word}每个月要交几篇"
+    sign_in(page)
+    page.goto("/admin/knowledge/test?q=" + question)
+    assert texts.HIT_DECISION["answer"] not in page.inner_text("#decision")
+    page.fill("form.synonym input[name=word]", word)
+    page.fill("form.synonym input[name=equivalents]", "动态信息")
+    page.click("form.synonym button")
+    assert word in flash(page) and "立即生效" in flash(page)
+    assert texts.HIT_DECISION["answer"] in page.inner_text("#decision")  # back on the same question
+    assert services.retriever.search(question).answered
+    assert _load_retriever(services.settings).search(question).answered  # kept in data/synonyms.yaml
+    page.fill("form.synonym input[name=word]", "坏 词")
+    page.fill("form.synonym input[name=equivalents]", "动态信息")
+    page.click("form.synonym button")
+    assert "不能添加" in flash(page)
 
 
 def test_remind_behind_now_sends_once_per_day(page, office, wecom) -> None:

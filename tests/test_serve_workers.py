@@ -158,8 +158,8 @@ def _post(server: Server, query: dict[str, str], body: bytes) -> str:
             message = sent[-1]
             if message["msgtype"] == "text":
                 return message["text"]["content"]
-            card = message["template_card"]
-            return card.get("sub_title_text") or card["main_title"]["title"]
+            card = message["template_card"]  # what the phone shows: the title, then the sub-title
+            return "\n".join(filter(None, (card["main_title"]["title"], card.get("sub_title_text"))))
         time.sleep(0.05)
     return ""
 
