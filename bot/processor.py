@@ -28,6 +28,7 @@ from bot.context import UNREAD, HandlerContext
 from bot.state.base import LockTimeout, MessageStart, StateUnavailable
 from bot.state.buffered import BufferedState
 from bot.state.memory import MemoryStateStore
+from bot.wecom.cards import has_buttons, task_id_for
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -56,6 +57,7 @@ class _Job:
         self.on_done: Callable[[], None] | None = None
         self.reply: str | None = None
         self.gave_up = False
+        self.cards = False  # a WeCom callback: a reply with buttons goes out as a card through the API
 
     def decide(self, reply: str | None) -> str:
         """Fix the reply; "api" if the waiter already gave up (the reply must be sent), else "passive"."""
@@ -97,13 +99,16 @@ class MessageProcessor:
         self._budget = s.wecom.reply_budget_s
         self._limit = s.rate_limit_per_minute
 
-    def process(self, msg: IncomingMessage, *, budget_s: float | None | bool = True) -> str | None:
+    def process(self, msg: IncomingMessage, *, budget_s: float | None | bool = True,
+                cards: bool | None = None) -> str | None:
         """Handle one delivery; returns the passive reply text, or None for an empty answer.
 
-        budget_s=True uses the configured reply budget; None waits for the handler however long it takes.
+        budget_s=True uses the configured reply budget; None waits for the handler however long it takes
+        (the terminal and tests: no cards then, unless `cards` says so; the reply is the Reply itself).
         """
         budget = self._budget if budget_s is True else budget_s
         job = _Job()
+        job.cards = budget_s is not None if cards is None else cards
         self._pool.submit(self._run, msg, job, budget)
         done, reply = job.wait(budget)
         return reply if done else None
@@ -114,6 +119,7 @@ class MessageProcessor:
         itself, its begin and finish awaited there (SQLite: on the store's writer thread, so the loop
         serves other requests meanwhile); everything else takes one hop to a worker thread."""
         job = _Job()
+        job.cards = True
         if self.services.state.local:
             begun = await self._begin_async(msg)
             if begun is None:
@@ -124,7 +130,11 @@ class MessageProcessor:
                 found = self._resolve_inline(msg, ctx, start.rate_count)
                 if found is not _NOT_INLINE:
                     reply = self._handle(msg, start.rate_count, ctx, found)
-                    await self._finish_inline(msg, start.lock_token, reply, ctx)
+                    card = self._as_card(job, msg, reply)
+                    await self._finish_inline(msg, start.lock_token, reply, ctx, card)
+                    if card:
+                        self._pool.submit(self._send_reply, msg, reply, True)
+                        return None
                     return reply
                 return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, ctx)
             return await self._wait_async(job, self._run_claimed, msg, job, self._budget, start, None)
@@ -134,14 +144,15 @@ class MessageProcessor:
         """The handler's context; its plain state writes are held and applied by finish_message."""
         return HandlerContext(self.services, msg, conversation=conversation, state=BufferedState(self.services.state))
 
-    async def _finish_inline(self, msg: IncomingMessage, token: str, reply: str | None, ctx: HandlerContext) -> None:
+    async def _finish_inline(self, msg: IncomingMessage, token: str, reply: str | None, ctx: HandlerContext,
+                             card: bool = False) -> None:
         """_finish for a message handled on the event loop: nobody can have given up on it yet."""
         self.message_log.record(msg, reply)
         sets, deletes = self._held(ctx)
+        via = "card" if card else "passive"
         try:
             await self.services.state.finish_message_async(
-                "dedupe:" + msg.dedupe_key,
-                json.dumps({"r": reply, "via": "passive", "card": self._card(reply)}, ensure_ascii=False),
+                "dedupe:" + msg.dedupe_key, json.dumps({"r": reply, "via": via}, ensure_ascii=False),
                 self._ttl, "user:" + msg.user, token, sets, deletes)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
@@ -204,8 +215,7 @@ class MessageProcessor:
                 return None
             if raw is not None and raw != PENDING:
                 outcome = json.loads(raw)
-                # a reply with buttons goes out as a card through the API (bot.web.app): the twin answers empty
-                return outcome["r"] if outcome.get("via") == "passive" and not outcome.get("card") else None
+                return outcome["r"] if outcome.get("via") == "passive" else None
             if raw is None or time.monotonic() >= deadline:
                 return None
             time.sleep(0.01)
@@ -279,24 +289,40 @@ class MessageProcessor:
         """Log, hand the reply over, store the outcome (with the handler's held writes) and release the
         lock in one call; send if deferred."""
         self.message_log.record(msg, reply)  # queued before the reply can reach WeCom
-        via = job.decide(reply)
+        card = self._as_card(job, msg, reply)
+        via = job.decide(None if card else reply)  # a card goes through the API: the passive answer is empty
         sets, deletes = self._held(ctx)
         try:
+            # via "card": a retry or twin delivery answers empty too (the card went, or goes, once)
             self.services.state.finish_message("dedupe:" + msg.dedupe_key,
-                                               json.dumps({"r": reply, "via": via, "card": self._card(reply)},
+                                               json.dumps({"r": reply, "via": "card" if card else via},
                                                           ensure_ascii=False),
                                                self._ttl, "user:" + msg.user, token, sets, deletes)
         except StateUnavailable:
             log.error("could not store outcome of %s", msg.dedupe_key)
         job.release()  # only now may the reply reach WeCom: a retry after a crash finds the outcome
-        if via == "api" and reply:
-            result = self.services.sender.send_text([msg.user], reply)
-            if not result.ok:
-                log.error("deferred reply to %s failed: %s %s", msg.user, result.errcode, result.errmsg)
+        if reply and (card or via == "api"):
+            self._send_reply(msg, reply, card)
 
-    def _card(self, reply: str | None) -> bool:
-        """Will the web edge send this reply as a template card (so a twin delivery must stay silent)?"""
-        return bool(getattr(reply, "buttons", ())) and self.services.settings.wecom.cards != "off"
+    def _as_card(self, job: _Job, msg: IncomingMessage, reply: str | None) -> bool:
+        """True when this reply goes out as a template card (a WeCom callback, buttons, a member who sees cards)."""
+        if not (job.cards and has_buttons(reply)):
+            return False
+        try:
+            return self.services.cards.wants_card(msg.user)
+        except Exception:  # noqa: BLE001 - never lose the reply over the card preference: send it as text
+            log.exception("card preference for %s unavailable", msg.user)
+            return False
+
+    def _send_reply(self, msg: IncomingMessage, reply: str, card: bool) -> None:
+        """A reply through the send API: as a card (or its text twin), or as text."""
+        if card or has_buttons(reply):
+            result = self.services.cards.send(msg.user, reply,
+                                              task_id=task_id_for("re", msg.user, msg.dedupe_key)).result
+        else:
+            result = self.services.sender.send_text([msg.user], reply)
+        if not result.ok:
+            log.error("reply to %s through the API failed: %s %s", msg.user, result.errcode, result.errmsg)
 
     def _forget(self, key: str) -> None:
         try:

@@ -63,7 +63,7 @@ def _when(moment: datetime, ctx: HandlerContext) -> str:
 @router.route(regex(r"明天再提醒\s*(?P<task>\d{1,9})"))
 def snooze_command(msg: IncomingMessage, ctx: HandlerContext, task: str) -> str:
     result = snooze(ctx.db, ReminderPlanner(ctx.settings), ctx.user, int(task), ctx.clock.now())
-    due = fmt_date(result.due.end) if result.due else ""
+    due = fmt_date(result.due) if result.due else ""
     if result.status == "snoozed" and result.until is not None:
         return texts.SNOOZED.format(when=_when(result.until, ctx), title=result.title, due=due)
     if result.status == "already":

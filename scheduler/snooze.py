@@ -4,27 +4,27 @@ A snooze row (reminder_snoozes, unique per task, person, period and stage) is wr
 person's tap or typed command; the reminder pass sends the deferred reminder once `until` has
 come (claimed in the delivery log under stage "<stage>+s", so it also goes out exactly once) and
 only if the person is still behind. "Tomorrow" is the next allowed day (holidays, off days and
-quiet hours respected) at the stage's own time; a snooze that would land after the period's end
+quiet hours respected) at the stage's own time; a snooze that would land after the task's deadline
 is refused, since the reminder would come too late to act on.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.db.models import Person, ReminderSnooze, Task
+from bot.periods import deadline_of
 from scheduler.planner import ReminderPlanner, as_utc
 from scheduler.stages import live_stage
 from tracking.progress import applies_to, current_period, done_counts
 
 if TYPE_CHECKING:
     from bot.db.database import Database
-    from bot.periods import Period
 
 SNOOZE_SUFFIX = "+s"
 
@@ -37,7 +37,7 @@ class SnoozeResult:
     status: str
     title: str = ""
     until: datetime | None = None
-    due: Period | None = None
+    due: date | None = None  # the task's deadline this period
 
 
 def snooze(db: Database, planner: ReminderPlanner, userid: str, task_id: int, now: datetime) -> SnoozeResult:
@@ -52,19 +52,20 @@ def snooze(db: Database, planner: ReminderPlanner, userid: str, task_id: int, no
         if not period.contains(local_day):
             return SnoozeResult("none", task.title)
         if done_counts(session, task, [userid], period).get(userid, 0) >= task.target:
-            return SnoozeResult("done", task.title, due=period)
-        stage = live_stage(planner.stages_of(task), period, now, planner.rules)
+            return SnoozeResult("done", task.title)
+        stage = live_stage(planner.stages_of(task), period, now, planner.rules, task.deadline_day)
         if stage is None:
-            return SnoozeResult("none", task.title, due=period)
+            return SnoozeResult("none", task.title)
         existing = session.scalar(select(ReminderSnooze).where(
             ReminderSnooze.task_id == task_id, ReminderSnooze.userid == userid,
             ReminderSnooze.period_key == period.key, ReminderSnooze.stage == stage.key))
         if existing is not None:
-            return SnoozeResult("already", task.title, as_utc(existing.until), period)
+            return SnoozeResult("already", task.title, as_utc(existing.until))
         tomorrow = datetime.combine(local_day + timedelta(days=1), stage.spec.at, tzinfo=planner.tz)
         until = planner.rules.next_allowed(tomorrow)
-        if until.astimezone(planner.tz).date() > period.end:
-            return SnoozeResult("too-late", task.title, due=period)
+        deadline = deadline_of(period, task.deadline_day)
+        if until.astimezone(planner.tz).date() > deadline:
+            return SnoozeResult("too-late", task.title, due=deadline)
         title = task.title
     try:
         with db.session() as session:
@@ -72,8 +73,8 @@ def snooze(db: Database, planner: ReminderPlanner, userid: str, task_id: int, no
             session.add(ReminderSnooze(task_id=task_id, userid=userid, period_key=period.key, stage=stage.key,
                                        until=until.astimezone(timezone.utc), created_at=now.astimezone(timezone.utc)))
     except IntegrityError:  # the same tap arrived twice at once: the other one won
-        return SnoozeResult("already", title, until, period)
-    return SnoozeResult("snoozed", title, until, period)
+        return SnoozeResult("already", title, until, deadline)
+    return SnoozeResult("snoozed", title, until, deadline)
 
 
 @dataclass(frozen=True, slots=True)

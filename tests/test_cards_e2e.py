@@ -48,7 +48,19 @@ class Phone:
     def post(self, query: dict[str, str], body: bytes) -> Any:
         res = self.client.post(URL, params=query, content=body)
         assert res.status_code == 200, res.text
+        self.quiet()
         return res
+
+    def quiet(self) -> None:
+        """Wait until the API calls a reply started (cards go out after the passive answer) are done."""
+        import time
+
+        deadline, last, still = time.monotonic() + 5, -1, 0
+        while time.monotonic() < deadline and still < 4:
+            now = len(self.api.calls)
+            still = still + 1 if now == last else 0
+            last = now
+            time.sleep(0.05)
 
     def say(self, user: str, text: str) -> Any:
         return self.post(*self.wecom.text(user, text, str(next(self._ids)), self.now))
@@ -229,3 +241,40 @@ def test_a_key_this_bot_did_not_make_answers_politely(phone: Phone) -> None:
     phone.post(*phone.wecom.card_event("u1", phone.now, event_key="foreign", task_id="t-x", response_code="rc"))
     (said,) = phone.api.delivered_texts("u1")
     assert "帮助" in said
+
+
+def test_a_slow_reply_with_buttons_still_goes_out_as_a_card(phone: Phone) -> None:
+    """A handler past the reply budget: the deferred reply goes through the send API as a card, not as text."""
+    import time
+
+    from bot.dispatcher import Dispatcher, Router
+    from bot.filters import any_text
+    from bot.messages import Button, IncomingMessage, Reply
+
+    router = Router("slow")
+
+    @router.route(any_text)
+    def slow(msg: Any, ctx: Any) -> Reply:
+        time.sleep(0.3)
+        return Reply("请选择", title="慢回复", buttons=(Button("a", "甲", "甲"), Button("b", "乙", "乙")))
+
+    phone.services.dispatcher = Dispatcher(router)
+    msg = IncomingMessage(user="u1", type="text", content="问", msg_id="slow-1", create_time=phone.now)
+    assert phone.services.processor.process(msg, budget_s=0.05) is None  # answered empty at once
+    deadline = time.monotonic() + 5
+    while not phone.api.cards_to("u1") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (card,) = phone.api.cards_to("u1")
+    assert card["main_title"]["title"] == "慢回复" and phone.api.delivered_texts("u1") == []
+
+
+def test_snooze_on_the_deadline_day_is_refused(phone: Phone) -> None:
+    add_task(phone.services.db, "info", title="工作动态信息", target=2, reminder_stages=[{"days_before": 0, "time": "09:20"}])
+    add_person(phone.services.db, "u1")
+    phone.clock.set(sh(2026, 11, 30, 9, 25))
+    ReminderEngine(phone.services, backoff_s=0.01).run_pass()
+    (card,) = phone.api.cards_to("u1")
+    phone.tap("u1", card, "明天再提醒")
+    assert phone.api.delivered_texts("u1") == ["「工作动态信息」11月30日就截止了，来不及推迟到明天，请尽快报送。"]
+    with phone.services.db.session() as s:
+        assert s.scalars(select(ReminderSnooze)).all() == []

@@ -176,3 +176,18 @@ def test_blank_title_or_label_still_makes_a_valid_card() -> None:
     card = render_card(reply, "t-blank")
     assert check_card(WeComDouble(), card, ["u"]) is None
     assert card["main_title"]["title"] == "统战助手" and card["button_list"][0]["text"] == "帮助"
+
+
+def test_card_says_things_once_and_never_hides_a_cut_value() -> None:
+    long_activity = "在红山村文化广场开展民族团结进步宣传月活动暨法律知识讲座和文艺汇演" * 2
+    reply = Reply(f"已记录\n日期：12月1日\n内容：{long_activity}\n有误请回复「撤回 6」", title="已记录",
+                  fields=(("日期", "12月1日"), ("内容", long_activity)), buttons=(Button("w", "撤回", "撤回 6"),))
+    card = render_card(reply, "t-once")
+    body = card.get("sub_title_text", "")
+    assert "12月1日" not in body  # shown in its row
+    assert "撤回 6" in body
+    rows = {r["keyname"]: r["value"] for r in card["horizontal_content_list"]}
+    assert rows["内容"].endswith("…")
+    from bot.wecom.cards import fits_card
+
+    assert not fits_card(reply) or long_activity in body  # cut in its row: the full text is not dropped

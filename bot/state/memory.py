@@ -37,8 +37,8 @@ class MemoryStateStore(StateStore):
     local = True
 
     def __init__(self, monotonic=time.monotonic, *,  # noqa: ANN001 - injectable time source
-                 max_dedupe_keys: int = 20_000, max_dedupe_bytes: int = 8 * 1024 * 1024,
-                 keep_replies_s: float = 300.0) -> None:
+                 max_dedupe_keys: int = 5_000, max_dedupe_bytes: int = 4 * 1024 * 1024,
+                 keep_replies_s: float = 60.0) -> None:
         self._now = monotonic
         self._data: dict[str, tuple[str, float | None]] = {}
         self._expiries: list[tuple[float, str]] = []

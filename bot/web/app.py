@@ -20,9 +20,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot import metrics
-from bot.state.base import StateUnavailable
 from bot.web.metrics import metrics_route
-from bot.wecom.cards import has_buttons, task_id_for, text_twin
+from bot.wecom.cards import text_twin
 from bot.wecom.crypto import CallbackCrypto
 from bot.wecom.errors import BadSignature, CallbackError, MalformedCallback, StaleTimestamp, WrongCorp
 from bot.wecom.parse import parse_message
@@ -163,29 +162,12 @@ class CallbackEndpoint:
             metrics.callback("error")
             return Response(status_code=500)
         metrics.callback("replied" if reply else "empty")
-        if reply and has_buttons(reply) and await anyio.to_thread.run_sync(self._send_card, msg, reply):
-            reply = None  # it went out as a card (or as text through the API): the passive answer is empty
         if not reply:
             return Response(b"", media_type="text/plain")
         envelope = encrypted_text_reply(self.crypto, msg.user, text_twin(reply), int(self.crypto.now()),
                                         msg.agent_id)
         return Response(envelope.encode("utf-8"), media_type=XML)
 
-    def _send_card(self, msg: IncomingMessage, reply: str) -> bool:
-        """A reply with buttons as a template card (a passive reply cannot carry one): True when it
-        went out through the send API. Once per message: a retry of the same message answers empty."""
-        cards = self.services.cards
-        if not cards.wants_card(msg.user):
-            return False
-        try:
-            if not self.services.state.claim("cardreply:" + msg.dedupe_key, "1", self.services.settings.dedupe_ttl_s):
-                return True
-        except StateUnavailable:
-            return False  # answer with the text twin rather than risk sending the card twice
-        delivered = cards.send(msg.user, reply, task_id=task_id_for("re", msg.user, msg.dedupe_key))
-        if not delivered.result.ok:
-            log.warning("card reply to %s failed (%s); answering with its text", msg.user, delivered.result.errcode)
-        return delivered.result.ok
 
 
 def create_app(services: Services, *, extra_routes: Iterable[BaseRoute] = (),

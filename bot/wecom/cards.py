@@ -93,11 +93,17 @@ def parse_click(event_key: str | None) -> CardClick | None:
 
 
 def _body(reply: Reply) -> str:
-    """The reply's text without its title line (when the title repeats the first line)."""
-    text = str(reply).strip()
-    if reply.title and text.startswith(reply.title):
-        text = text[len(reply.title):].lstrip("\n：: ")
-    return text
+    """What the card's sub-title shows: the reply's lines less those the title or the key/value rows
+    already show (a phone screen has no room to say it twice)."""
+    shown = [v.strip() for k, v in reply.fields[:MAX_ROWS]  # rows the card shows whole
+             if v.strip() and k.strip() and len(" ".join(v.split())) <= VALUE_CHARS]
+    title = (reply.title or "").strip()
+    lines = []
+    for line in str(reply).strip().splitlines():
+        if not line.strip() or (title and title in line) or any(v in line for v in shown):
+            continue
+        lines.append(line)
+    return "\n".join(lines).strip()
 
 
 def fits_card(reply: Reply) -> bool:
