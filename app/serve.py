@@ -96,9 +96,11 @@ def prepare(settings: Settings) -> None:
     finally:
         db.dispose()
     if not settings.redis_url:
+        from bot.state.sqlite import SQLiteStateStore
+
         state = build_state_store(settings)
         try:
-            dropped = state.drop_pending("dedupe:", PENDING)  # type: ignore[attr-defined]
+            dropped = state.drop_pending("dedupe:", PENDING) if isinstance(state, SQLiteStateStore) else 0
             if dropped:
                 log.warning("%d messages were mid-processing when the last server stopped; retries will rerun them",
                             dropped)

@@ -138,6 +138,7 @@ class Server:
 
     def __init__(self, backend: str, workers: int, port: int, tmp: Path) -> None:
         self.backend, self.workers, self.port, self.tmp = backend, workers, port, tmp
+        self.root = ROOT  # another checkout's run.py for a before/after comparison (bench_peers --baseline)
         self.proc: subprocess.Popen | None = None
         self.pg_db: str | None = None
         self.db_url = ""
@@ -172,10 +173,12 @@ class Server:
         return admin.set(database=self.pg_db).render_as_string(hide_password=False)
 
     def start(self) -> None:
-        cmd = [sys.executable, str(ROOT / "run.py"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+        cmd = [sys.executable, str(self.root / "run.py"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
                "--workers", str(self.workers)]
         self.log = (self.tmp / "server.log").open("w")
-        self.proc = subprocess.Popen(cmd, env=self.env(), cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+        env = self.env()
+        env["PYTHONPATH"] = str(self.root)
+        self.proc = subprocess.Popen(cmd, env=env, cwd=self.root, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         import requests
 

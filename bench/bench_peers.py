@@ -12,6 +12,7 @@ a rotated order; the table shows medians over rounds and ratios to the best peer
     .venv/bin/python bench/bench_peers.py                       # 3 rounds, 8 s per phase
     .venv/bin/python bench/bench_peers.py --rounds 5 --duration 10
     .venv/bin/python bench/bench_peers.py --targets bot-sqlite-2,fastapi   # a subset
+    .venv/bin/python bench/bench_peers.py --baseline /tmp/old-checkout      # adds the old bot (before)
 
 On a shared machine read the ratios, not the absolute figures: every target meets the same load.
 """
@@ -44,6 +45,8 @@ TARGETS = {
     "bot-sqlite-1": "this bot, SQLite + local state, 1 process",
     "bot-sqlite-2": "this bot, SQLite + local state, 2 workers",
     "bot-pg-redis-2": "this bot, PostgreSQL + Redis, 2 workers",
+    "base-sqlite-1": "before: this bot, SQLite + in-process state, 1 process",
+    "base-pg-redis-2": "before: this bot, PostgreSQL + Redis, 2 workers",
     "fastapi": "FastAPI + uvicorn, 2 workers",
     "flask": "Flask + gunicorn, 2 sync workers",
 }
@@ -140,13 +143,17 @@ def measure(server: object, port: int, tmp: Path, duration: int, tag: str) -> di
     return out
 
 
-def run_target(name: str, python: Path, port: int, tmp: Path, clauses: Path, duration: int, tag: str) -> dict:
+def run_target(name: str, python: Path, port: int, tmp: Path, clauses: Path, duration: int, tag: str,
+               baseline: Path | None = None) -> dict:
     if name in PEERS:
         server: object = PeerServer(name, python, port, tmp, clauses)
     else:
         backend = "postgres" if "pg" in name else "sqlite"
         server = Server(backend, int(name[-1]), port, tmp / f"bot-{tag}")
         (tmp / f"bot-{tag}").mkdir()
+        if name.startswith("base-"):
+            assert baseline is not None, "--baseline is needed for base- targets"
+            server.root = baseline
     try:
         server.start()  # type: ignore[attr-defined]
         return measure(server, port, tmp, duration, tag)
@@ -172,10 +179,14 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=int, default=8, help="seconds per phase")
-    ap.add_argument("--targets", default=",".join(TARGETS), help="comma-separated, from: " + ", ".join(TARGETS))
+    ap.add_argument("--targets", help="comma-separated, from: " + ", ".join(TARGETS) + " (default: all; the base- "
+                    "ones only with --baseline)")
+    ap.add_argument("--baseline", type=Path, help="another checkout of the bot (e.g. `git archive` of an older "
+                    "commit, with .venv) measured as the base- targets")
     ap.add_argument("--port", type=int, default=18901)
     args = ap.parse_args()
-    names = [n for n in args.targets.split(",") if n]
+    default = [n for n in TARGETS if args.baseline or not n.startswith("base-")]
+    names = [n for n in (args.targets.split(",") if args.targets else default) if n]
     unknown = set(names) - set(TARGETS)
     if unknown:
         ap.error(f"unknown targets: {sorted(unknown)}")
@@ -191,7 +202,7 @@ def main() -> int:
         for r in range(args.rounds):
             order = names[r % len(names):] + names[:r % len(names)]
             for i, name in enumerate(order):
-                res = run_target(name, python, args.port + i, tmp, clauses, args.duration, f"r{r}{i}")
+                res = run_target(name, python, args.port + i, tmp, clauses, args.duration, f"r{r}{i}", args.baseline)
                 results[name].append(res)
                 print(f"round {r + 1} {name:15s} {res['rps']:7.0f} req/s  p99@4 {res['p99_ms']:6.1f} ms  "
                       f"CPU {res['cpu_us']:5.0f} µs/req  non-2xx {res['non2xx']:.0f}  load {os.getloadavg()[0]:.1f}",

@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 DATA = ROOT / "tests" / "data" / "knowledge"
-DEFAULT_SETS = [DATA / "blind_dev.jsonl", DATA / "blind_heldout.jsonl", *sorted(DATA.glob("heldout*_questions.jsonl")),
+DEFAULT_SETS = [DATA / "blind_dev.jsonl", DATA / "blind_heldout.jsonl", DATA / "blind_fresh.jsonl",
+                *sorted(DATA.glob("heldout*_questions.jsonl")),
                 Path("/work/shared/eval/dev_questions.jsonl")]
 THRESHOLDS = [0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6]
 

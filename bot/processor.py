@@ -215,8 +215,7 @@ class MessageProcessor:
                 return None
             if raw is not None and raw != PENDING:
                 outcome = json.loads(raw)
-                # a reply with buttons goes out as a card through the API (bot.web.app): the twin answers empty
-                return outcome["r"] if outcome.get("via") == "passive" and not outcome.get("card") else None
+                return outcome["r"] if outcome.get("via") == "passive" else None
             if raw is None or time.monotonic() >= deadline:
                 return None
             time.sleep(0.01)

@@ -71,6 +71,8 @@ class Server:
             except httpx.HTTPError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                if self.proc.poll() is None:
+                    self.kill9()
                 raise AssertionError(f"server did not start:\n{self.log()[-3000:]}")
             time.sleep(0.1)
 

@@ -227,3 +227,48 @@ def test_questions_about_what_plans_never_hold_get_no_answer_nor_list(tmp_path: 
     r.reload()  # an office's own plan that does say it: answered as usual
     result = r.search("网格长入户走访有补贴吗")
     assert result.answered and "补贴" in result.hits[0].text
+
+
+def test_a_short_question_with_a_weak_best_clause_is_declined_not_listed(retriever: Retriever) -> None:
+    from knowledge.retriever import SHORT_SUGGEST_FLOOR, SUGGEST_FLOOR
+
+    short = retriever.explain("华侨回国投资")  # three words, one weakly matching clause
+    assert SUGGEST_FLOOR < short["clauses"][0]["score"] < SHORT_SUGGEST_FLOOR
+    assert short["suggest_floor"] == SHORT_SUGGEST_FLOOR and short["outcome"] == "decline"
+    result = retriever.search("华侨回国投资")
+    assert not result.did_you_mean and result.suggestions  # the honest decline offers topics
+    longer = retriever.explain("海外华侨回乡投资办企业要怎么联系")  # more words: the same weak evidence is a list
+    assert longer["clauses"][0]["score"] < SHORT_SUGGEST_FLOOR and longer["suggest_floor"] == SUGGEST_FLOOR
+    assert longer["outcome"] == "suggest" and "侨" in longer["did_you_mean"][0]["text"]
+
+
+def test_just_below_the_threshold_a_clear_lead_answers_and_a_tie_lists(retriever: Retriever) -> None:
+    import dataclasses
+
+    from knowledge.retriever import CLEAR_LEAD_BAND
+
+    question = "统战干部作风怎么要求"  # everyday wording: the best clause scores a little under the threshold
+    shown = retriever.explain(question)
+    first, second = shown["clauses"][0], shown["clauses"][1]
+    assert retriever.threshold - CLEAR_LEAD_BAND <= first["score"] < retriever.threshold
+    assert first["score"] - second["score"] >= 0.02
+    result = retriever.search(question)
+    assert result.answered and result.hits[0].text == first["text"] and "统战干部" in first["text"]
+    # The same clause twice (another document says the same): a tie names no one clause, so a list.
+    best = next(c for c in retriever.clauses if c.text == first["text"])
+    twin = dataclasses.replace(best, doc="另一份要点", file="twin.txt", clause_id="twin.txt#1")
+    tied = Retriever.from_clauses([*retriever.clauses, twin]).search(question)
+    assert not tied.answered and tied.outcome == "suggest"
+    assert {h.doc for h in tied.did_you_mean[:2]} == {best.doc, "另一份要点"}
+
+
+def test_just_below_the_threshold_a_clause_reached_only_through_equivalents_is_no_answer(
+        retriever: Retriever) -> None:
+    from knowledge.retriever import CLEAR_LEAD_BAND
+
+    question = "网格员每周巡查几次"  # none of its words is in the plans: only equivalents match, no wording
+    shown = retriever.explain(question)
+    first, second = shown["clauses"][0], shown["clauses"][1]
+    assert retriever.threshold - CLEAR_LEAD_BAND <= first["score"] < retriever.threshold
+    assert first["score"] - second["score"] >= 0.02 and first["bigrams"] == 0
+    assert not retriever.search(question).answered

@@ -115,8 +115,9 @@ def test_two_workers_on_a_fresh_postgres_database_both_serve(tmp_path: Path, fre
     """Regression: both workers ran the migration at once and one crashed (UniqueViolation on alembic_version)."""
     wecom = CallbackBuilder(TOKEN, AES_KEY, CORP)
     with WeComDouble(corp_id=CORP) as api:
-        server = Server(tmp_path / "pg", api, workers=2, DATABASE_URL=fresh_pg_url).start()
+        server = Server(tmp_path / "pg", api, workers=2, DATABASE_URL=fresh_pg_url)
         try:
+            server.start()
             workers = server.worker_pids()
             assert len(workers) == 2
             per_worker: dict[int, int] = {}
@@ -170,10 +171,10 @@ def test_kill9_keeps_a_pending_follow_up(tmp_path: Path) -> None:
     now = int(time.time())
     with WeComDouble(corp_id=CORP) as api:
         server = Server(tmp_path / "home", api).start()
-        asked = _post(server, *wecom.text("li", "报送", "7001", now))
-        server.kill9()
-        server.start()
         try:
+            asked = _post(server, *wecom.text("li", "报送", "7001", now))
+            server.kill9()
+            server.start()
             stored = _post(server, *wecom.text("li", "昨天在红山郡社区开展民族团结宣讲，40人参加 #动态信息", "7002", now))
         finally:
             server.stop()
@@ -189,12 +190,12 @@ def test_kill9_replayed_modify_writes_one_audit_row(tmp_path: Path) -> None:
     now = int(time.time())
     with WeComDouble(corp_id=CORP) as api:
         server = Server(tmp_path / "home", api).start()
-        _post(server, *wecom.text("li", "报送 昨天在红山郡社区开展民族团结宣讲，40人参加 #动态信息", "8001", now))
-        modify = wecom.text("li", "修改 人数 45", "8002", now)
-        first = _post(server, *modify)
-        server.kill9()
-        server.start()
         try:
+            _post(server, *wecom.text("li", "报送 昨天在红山郡社区开展民族团结宣讲，40人参加 #动态信息", "8001", now))
+            modify = wecom.text("li", "修改 人数 45", "8002", now)
+            first = _post(server, *modify)
+            server.kill9()
+            server.start()
             replayed = _post(server, *modify)
         finally:
             server.stop()

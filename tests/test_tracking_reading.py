@@ -169,3 +169,18 @@ def test_tasks_by_distinctive_words_titles_and_the_everyday_default() -> None:
     assert match_task("民族工作年度计划做好了", TASKS).chosen == "plan"
     assert match_task("组织信息员参加宗教工作专题培训", TASKS).chosen == "training"
     assert match_task("社区的情况", TASKS).chosen is None  # no activity at all: asked
+
+
+@pytest.mark.parametrize(("text", "activity"), [
+    ("昨天红山郡社区开展了民族团结进步宣讲 参会20人左右", "红山郡社区开展了民族团结进步宣讲"),
+    ("今天在社区开展宣讲，村民40人观看", "在社区开展宣讲"),
+    ("今天上午我们社区组织志愿者清理小区楼道杂物，20多名志愿者参与", "我们社区组织志愿者清理小区楼道杂物"),
+    ("咱社区昨天搞了民族团结主题读书会 20人", "咱社区搞了民族团结主题读书会"),
+    ("昨天(周日)团结嘎查开展了宣传 50人", "团结嘎查开展了宣传"),
+    ("明天上午9点 和平社区 包粽子活动 预计40人", "和平社区 包粽子活动"),
+])
+def test_activity_is_the_activity_not_the_leftovers_of_date_and_count(text: str, activity: str) -> None:
+    from tracking.report_parser import parse_report
+
+    parsed = parse_report(text, today=date(2026, 5, 20), own_village="和平社区", villages=["红山郡社区", "团结嘎查"])
+    assert parsed.activity == activity

@@ -138,7 +138,7 @@ def parse_amount(token: str) -> tuple[int, bool] | None:
 
 _APPROX_PRE = ("约", "大约", "大概", "近", "将近", "接近", "超过", "逾", "上", "数", "差不多")
 _TOTAL_WORDS = ("共", "共计", "合计", "总计", "累计", "一共", "总共")
-_PRE = "|".join(sorted((*_APPROX_PRE, *_TOTAL_WORDS, "计", "有", "达"), key=len, reverse=True))
+_PRE = "|".join(sorted((*_APPROX_PRE, *_TOTAL_WORDS, "预计", "计", "有", "达"), key=len, reverse=True))
 PERSON_NOUNS = ("小朋友", "孩子", "学生", "师生", "居民", "村民", "群众", "牧民", "党员", "志愿者", "代表", "干部",
                 "家长", "老人", "同志", "青少年", "妇女", "儿童", "选手", "人员", "信息员", "网格员", "观众", "游客")
 _NOUN = "|".join(sorted(PERSON_NOUNS, key=len, reverse=True))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from tracking.numbers import PERSON_NOUNS
+
 SUMMARY_CHARS = 200
 EDGE = " \t\r\n，,。.；;：:、!！?？~～-—()（）[]【】"
 # Words that carry no content at the edges of a report: greetings, "report this", "please note".
@@ -17,6 +19,14 @@ _FILLER = re.compile(
     r"[，,！!。\s]*|麻烦(?:登记|记录)一下[，,。\s]*)+"
 )
 _TAIL_FILLER = re.compile(r"[，,。\s]*(?:先报一下|报一下|请查收|请审核|谢谢|辛苦了?)[。！!~～]*$")
+# What is left of a head count once its number is cut out: 来了, 参会, 居民, 参加的志愿者, 预计 …
+_COUNT_LEFTOVER = "|".join(sorted((*PERSON_NOUNS, "来了", "到了", "去了", "派了", "通知了", "参加的", "参与的", "参会的",
+                                   "参加", "参与", "参会", "出席", "到场的", "到场", "到会", "观看", "人数", "一行", "共计",
+                                   "合计", "一共", "总共", "共", "约", "大约", "大概", "近", "预计", "有", "的", "们",
+                                   "群众", "现场", "各族", "和"), key=len, reverse=True))
+_LEFTOVER_CLAUSE = re.compile(rf"(?:^|[，,、\s])(?:{_COUNT_LEFTOVER})+$")
+_LEAD_TIME = re.compile(r"^(?:[(（]?(?:周|星期)[一二三四五六日天][)）]?|上午|下午|中午|晚上|早上|傍晚|那天|当天)"
+                        r"\s*(?:\d{1,2}\s*[点:：]\s*(?:半|\d{1,2}分?)?)?\s*")
 _CLAUSE_END = "。！!；;\n"
 _SOFT_END = "，,、 "
 
@@ -29,7 +39,9 @@ def clean_activity(text: str, spans: Sequence[tuple[int, int]]) -> str:
         if start < pos:
             start = pos
         keep.append(text[pos:start])
-        keep.append("，")
+        left, right = text[start - 1:start], text[end:end + 1]
+        if left and right and left not in EDGE and right not in EDGE and not _joins(left, right):
+            keep.append(" ")  # 11.3 长青村: the cut leaves a gap, not a comma
         pos = max(pos, end)
     keep.append(text[pos:])
     out = "".join(keep)
@@ -40,7 +52,18 @@ def clean_activity(text: str, spans: Sequence[tuple[int, int]]) -> str:
     out = _FILLER.sub("", out).strip(EDGE)
     out = _TAIL_FILLER.sub("", out).strip(EDGE)
     out = re.sub(r"[（(]\s*[)）]", "", out).strip(EDGE)
-    return out
+    for _ in range(3):  # 来了 / 居民 / 参加的志愿者 left dangling where the count was
+        trimmed = _LEFTOVER_CLAUSE.sub("", out).strip(EDGE)
+        if trimmed == out or not trimmed:
+            break
+        out = trimmed
+    lead = _LEAD_TIME.sub("", out).strip(EDGE)
+    return lead or out
+
+
+def _joins(left: str, right: str) -> bool:
+    """Two Chinese characters meet where a date was cut out (咱社区|搞了): join them without a gap."""
+    return "\u4e00" <= left <= "\u9fff" and "\u4e00" <= right <= "\u9fff"
 
 
 def summarise(activity: str, limit: int = SUMMARY_CHARS) -> str:
