@@ -31,8 +31,11 @@ def tool(name: str, package: str) -> str:
         pytest.skip(f"{name} not installed (apt-get install {package})")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     sudo = [] if os.geteuid() == 0 else ["sudo"]
-    subprocess.run([*sudo, "apt-get", "install", "-y", "--no-install-recommends", package], env=env, check=True,
-                   capture_output=True, timeout=300)
+    install = [*sudo, "apt-get", "install", "-y", "--no-install-recommends", package]
+    if subprocess.run(install, env=env, capture_output=True, timeout=300).returncode != 0:
+        # A fresh machine may have no package lists yet: fetch them once, then install for real.
+        subprocess.run([*sudo, "apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=300)
+        subprocess.run(install, env=env, check=True, capture_output=True, timeout=300)
     found = shutil.which(name) or f"/usr/sbin/{name}"
     assert Path(found).exists(), f"{package} installed but {name} not found"
     return found
