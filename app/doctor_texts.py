@@ -53,10 +53,10 @@ STORAGE_READONLY = "{path} 不可写：照片、暂存报送和备份都存在�
 STORAGE_READONLY_FIX = "chown -R ztbot:ztbot {path}（systemd 服务用 StateDirectory=ztbot 时自动创建）"
 STORAGE_LOW = "{path} 所在磁盘只剩 {free:.2f} GB"
 STORAGE_LOW_FIX = "清理旧备份（backup.keep 调小）或扩容；磁盘写满时报送只能暂存，照片会下载失败"
-REDIS_UNSET = "未设置 REDIS_URL：使用进程内状态，只能单进程运行（--workers 1）"
+REDIS_UNSET = "未设置 REDIS_URL：状态存放在本机状态文件 data_dir/state.db，同一台机器上的多个进程（--workers N）共用；多台服务器时才需要 Redis"
 REDIS_OK = "可连接（{url}）"
 REDIS_DOWN = "连不上 Redis（{url}）：{error}"
-REDIS_DOWN_FIX = "检查 REDIS_URL 和 Redis 服务（systemctl status redis-server），或去掉 REDIS_URL 以单进程运行"
+REDIS_DOWN_FIX = "检查 REDIS_URL 和 Redis 服务（systemctl status redis-server），或去掉 REDIS_URL 改用本机状态文件（仅限单台服务器）"
 
 CORPUS_OK = "{files} 个文件，{clauses} 条条款：{per_file}"
 CORPUS_EMPTY = "{folder} 中没有可读的文件"
