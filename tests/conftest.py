@@ -10,6 +10,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -53,25 +54,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # ---------------------------------------------------------------- PostgreSQL
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    """A fresh database for this test session, migrated to head."""
+@contextmanager
+def scratch_pg_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database named `prefix` + a random suffix; dropped afterwards."""
     admin = make_url(PG_ADMIN_URL)
-    name = f"ztbot_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
     dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     try:
         with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         _unavailable("PostgreSQL", exc)
-    url = admin.set(database=name).render_as_string(hide_password=False)
-    Database(url).upgrade()
-    yield url
     try:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except psycopg.Error:
-        pass
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.Error:
+            pass
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A fresh database for this test session, migrated to head."""
+    with scratch_pg_database("ztbot_test_") as url:
+        Database(url).upgrade()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.context import Services
 from bot.db.database import Database
+from bot.db.models import Report
 from tracking.roster import RosterRow, import_roster
 from tracking.tasks import sync_tasks
 
@@ -184,3 +187,12 @@ def report_in_process(db_url: str, data_dir: str, tasks_file: str, msg_fields: d
     reply = services.processor.process(IncomingMessage(**msg_fields), budget_s=None)
     out.put(reply)
     services.close()
+
+
+def stored_reports(chat) -> list[Report]:  # noqa: ANN001 - ChatDriver
+    """Every report row, oldest first, with its task loaded (for assertions after the session closes)."""
+    with chat.services.db.session() as s:
+        rows = s.scalars(select(Report).order_by(Report.id)).all()
+        for r in rows:
+            _ = r.task
+        return list(rows)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.db.models import Report, ReportAudit
 from bot.state.memory import MemoryStateStore
 from bot.testing.chat import ChatDriver
-from tests.helpers_reports import report_chat
+from tests.helpers_reports import report_chat, stored_reports
 from tracking import texts
 
 TODAY = date(2026, 11, 20)  # conftest's clock: Friday 10:00 in Asia/Shanghai
@@ -21,12 +21,7 @@ def rchat(services, tmp_path) -> ChatDriver:
     return report_chat(services, tmp_path)
 
 
-def reports(chat: ChatDriver) -> list[Report]:
-    with chat.services.db.session() as s:
-        rows = s.scalars(select(Report).order_by(Report.id)).all()
-        for r in rows:
-            _ = r.task
-        return list(rows)
+reports = stored_reports
 
 
 def audits(chat: ChatDriver, report_id: int) -> list[tuple[str, dict]]:

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Report, ReportAudit
+from bot.db.models import ReportAudit
 from bot.messages import Reply
 from bot.testing.chat import ChatDriver
 from bot.wecom.sender import WeComSender
-from tests.helpers_reports import report_chat
+from tests.helpers_reports import report_chat, stored_reports
 from tracking import texts
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,12 +27,7 @@ def rchat(services, tmp_path) -> ChatDriver:
     return report_chat(services, tmp_path)
 
 
-def reports(chat: ChatDriver) -> list[Report]:
-    with chat.services.db.session() as s:
-        rows = s.scalars(select(Report).order_by(Report.id)).all()
-        for r in rows:
-            _ = r.task
-        return list(rows)
+reports = stored_reports
 
 
 def test_a_report_without_the_magic_word_is_offered_once_and_kept_until_answered(rchat: ChatDriver) -> None:

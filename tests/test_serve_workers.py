@@ -16,10 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 
 from bot.db.database import Database
 from bot.db.models import InboundMessage, Report, ReportAudit
@@ -34,20 +32,11 @@ ANSWER_PART = "每月至少报送3篇"
 @pytest.fixture
 def fresh_pg_url() -> Iterator[str]:
     """An empty PostgreSQL database: nothing migrated yet."""
-    from tests.conftest import _USED_BACKENDS, PG_ADMIN_URL, _unavailable
+    from tests.conftest import _USED_BACKENDS, scratch_pg_database
 
-    admin = make_url(PG_ADMIN_URL)
-    name = f"ztbot_fresh_{uuid.uuid4().hex[:10]}"
-    dsn = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error as exc:
-        _unavailable("PostgreSQL", exc)
-    _USED_BACKENDS.add("postgres")
-    yield admin.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_pg_database("ztbot_fresh_") as url:
+        _USED_BACKENDS.add("postgres")
+        yield url
 
 
 def _upgrade_at_barrier(url: str, barrier, out) -> None:  # noqa: ANN001 - multiprocessing objects
