@@ -40,12 +40,21 @@ def wait_for(chat: ChatDriver, status: str, n: int = 1, timeout: float = 10.0) -
     raise AssertionError(f"photos never reached {status}: {[(p.id, p.status, p.error) for p in photos(chat)]}")
 
 
+def photo_in_flight(photo_id: int) -> bool:
+    from tracking import photos as photo_jobs
+
+    with photo_jobs._in_flight_lock:
+        return photo_id in photo_jobs._in_flight
+
+
 def settle(chat: ChatDriver, index: int) -> None:
     """Wait until the background job for photo `index` made both its attempts (fetch, then retry pass)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         rows = photos(chat)
-        if len(rows) > index and rows[index].attempts >= 2:
+        # Both attempts stored and the job's fetch really over: a fetch still in flight (its row already
+        # written, its in-flight mark not yet cleared) makes a concurrent retry skip the photo.
+        if len(rows) > index and rows[index].attempts >= 2 and not photo_in_flight(rows[index].id):
             return
         time.sleep(0.05)
     raise AssertionError("background photo job did not finish")
