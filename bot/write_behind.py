@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.db.database import Database
 
 log = logging.getLogger(__name__)
+CLOSE_WAIT_S = 5.0  # how long close() waits for a write in progress
 _WAKE: dict[str, Any] = {}  # put on the queue to wake the writer at shutdown
 MAX_REJECTED_KEPT = 100
 
@@ -208,5 +209,11 @@ class WriteBehind:
         self._stop.set()
         self._queue.put(_WAKE)
         self._thread.join(timeout=2)
+        # The writer may still hold the flush lock inside a write to a database that stopped answering:
+        # shutdown must not wait on it forever (the rows stay counted in the error below).
+        if not self._flush_lock.acquire(timeout=CLOSE_WAIT_S):
+            log.error("%s: writer still busy at shutdown; %d rows not written", self._name, self.depth())
+            return
+        self._flush_lock.release()
         if not self.flush():
             log.error("%s: %d rows could not be written before shutdown", self._name, len(self._pending))
